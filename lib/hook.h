@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * hook.h: the libvirt QEMU hook: `NAME OP SUBOP EXTRA`, the domain XML on stdin.
+ *
+ * The contract (research/hook-anchors.md section 1; libvirt 6.5 to 11.x):
+ *  - `prepare begin`: create every vGPU of the domain, all or nothing; exit 1 with one line
+ *    (which libvirt shows as the start error) when any cannot be made;
+ *  - `release end`: remove the vGPUs this hook created for the domain (ownership records);
+ *    always exit 0: libvirt ignores the result and the guest is already gone;
+ *  - every other operation, `reconnect` included (a failure there kills a running guest):
+ *    exit 0 and touch nothing; stdin is not even read;
+ *  - stdout is never written: for `migrate` and `restore` it would replace the definition;
+ *  - a domain without mdev hostdevs needs neither root nor the config file;
+ *  - nothing blocks without bound: the lock wait and the remove retries are bounded.
+ */
+#ifndef VGPU_HOOK_H
+#define VGPU_HOOK_H
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+#include "mdev.h"
+
+#define HOOK_LOCK_TIMEOUT_MS 60000u   /* the longest wait for another hook's lock */
+#define HOOK_RETRY_DELAY_MS 200u      /* between remove retries on EBUSY/EAGAIN */
+
+/* How the hook runs: production values come from hook/main.c, tests set their own. */
+struct hook_env {
+	const char *config_path;   /* the config file; compiled in for production */
+	uid_t config_owner;        /* who must own it: 0 */
+	mdev_write_fn write;       /* kernel seam for sysfs writes; NULL: the real write(2) */
+	void *write_opaque;
+	unsigned lock_timeout_ms;
+	unsigned retry_delay_ms;
+	FILE *plan_out;            /* non-NULL: dry run, describe the plan here, change nothing */
+};
+
+/* hook_env_init: production defaults for @env (config @path, owner root, real writes). */
+void hook_env_init(struct hook_env *env, const char *path);
+
+/*
+ * hook_run: one hook call. @name, @op, @subop, @extra are argv[1..4] as libvirt passes them
+ * (@extra may be "-", a shutoff reason such as "destroyed" or "from snapshot"). The domain
+ * XML is read from @in_fd, only for `prepare begin` and `release end`.
+ * On failure @err (@errlen bytes) holds the one line for stderr, without the program name
+ * and without a newline, e.g. "win10: cannot create vGPU 3c0c...: ...".
+ * Returns the exit status: 0, or 1 (only `prepare` fails, and a dry run that finds a
+ * problem); every action and failure is also logged (log.h).
+ */
+int hook_run(const struct hook_env *env, const char *name, const char *op, const char *subop,
+	     const char *extra, int in_fd, char *err, size_t errlen);
+
+#endif

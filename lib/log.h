@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * log.h: the one diagnostic sink of every program: syslog (facility daemon) plus stderr
+ * where a person is watching. lib/ never writes to stdout: for the libvirt `migrate` and
+ * `restore` operations, a hook's stdout replaces the domain definition
+ * (research/hook-anchors.md, section 1.3).
+ */
+#ifndef VGPU_LOG_H
+#define VGPU_LOG_H
+
+#include <stdbool.h>
+#include <syslog.h>
+
+/* A replacement sink, for tests: receives each formatted message (no newline). */
+typedef void (*log_fn)(void *opaque, int priority, const char *msg);
+
+/*
+ * log_open: open syslog with @ident (not copied: must outlive the process's logging),
+ * LOG_PID and facility LOG_DAEMON. When @to_stderr is true, messages of priority LOG_INFO
+ * and more urgent are also written to stderr as "@ident: message".
+ */
+void log_open(const char *ident, bool to_stderr);
+
+/* log_set_fn: send every message to @fn instead of syslog and stderr; NULL restores them. */
+void log_set_fn(log_fn fn, void *opaque);
+
+/* log_msg: format and emit one message; @priority is a syslog priority (LOG_ERR...). */
+void log_msg(int priority, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#define log_err(...) log_msg(LOG_ERR, __VA_ARGS__)
+#define log_warn(...) log_msg(LOG_WARNING, __VA_ARGS__)
+#define log_info(...) log_msg(LOG_INFO, __VA_ARGS__)
+#define log_debug(...) log_msg(LOG_DEBUG, __VA_ARGS__)
+
+#endif

@@ -1,0 +1,90 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * owner.h: ownership records: which mdev this hook created for which domain.
+ *
+ * libvirt calls `release end` after every failed start, also for domains whose vGPU was
+ * created by someone else or is in use by another domain, and a hot-unplugged mdev is no
+ * longer in the release XML (research/hook-anchors.md 1.1, 4.3). So the hook removes only
+ * what these records say it created for that domain.
+ *
+ * Layout: <state_dir>/lock (flock), <state_dir>/<mdev uuid> (one record each).
+ * A record is written before the device is created and removed after the device is gone,
+ * so a hook killed in between leaves a record that the next `release` (or `prepare`) of
+ * that domain completes: remove the device if it exists, then the record.
+ *
+ * MUST:
+ *  1. the state directory is opened with O_DIRECTORY|O_NOFOLLOW and checked with fstat(2):
+ *     owned by the effective uid, no group/other write; a symlink is refused;
+ *  2. records and the lock are opened relative to that descriptor with O_NOFOLLOW;
+ *  3. a record is written to a new temporary file (O_EXCL), fsynced and renamed, so a reader
+ *     never sees half a record;
+ *  4. every create or remove happens with the lock held, so concurrent hooks (libvirt runs
+ *     one process per domain, unserialised) see each other's records.
+ */
+#ifndef VGPU_OWNER_H
+#define VGPU_OWNER_H
+
+#include <stddef.h>
+
+#include "mdev.h"
+
+#define OWNER_DOMAIN_NAME_MAX 255
+
+struct owner_record {
+	char mdev[MDEV_UUID_LEN + 1];              /* the vGPU */
+	char domain_uuid[MDEV_UUID_LEN + 1];       /* its domain: the key */
+	char domain[OWNER_DOMAIN_NAME_MAX + 1];    /* the domain's name, for people */
+	char parent[MDEV_NAME_MAX + 1];
+	char type[MDEV_NAME_MAX + 1];
+};
+
+struct owner_store {
+	int dirfd;    /* -1 when closed */
+	int lockfd;   /* -1 when not locked */
+};
+
+/*
+ * owner_open: open (creating it with mode 0700 if missing; its parent must exist) the state
+ * directory @path. @st is initialised; close it with owner_close.
+ * Returns 0; -ELOOP (a symlink); -ENOTDIR; -EPERM (wrong owner or group/other-writable);
+ * -errno of mkdir(2)/open(2).
+ */
+int owner_open(const char *path, struct owner_store *st);
+
+/*
+ * owner_lock: take the exclusive lock, waiting at most @timeout_ms milliseconds.
+ * Returns 0; -ETIMEDOUT; -ELOOP when the lock file is a symlink; -errno.
+ */
+int owner_lock(struct owner_store *st, unsigned timeout_ms);
+
+/* owner_unlock: release the lock (closing its descriptor); harmless when not locked. */
+void owner_unlock(struct owner_store *st);
+
+/*
+ * owner_get: read the record of mdev @uuid into @rec.
+ * Returns 0; -ENOENT (no record); -EINVAL (invalid @uuid, or a malformed record);
+ * -ELOOP (a symlink where the record should be); -errno.
+ */
+int owner_get(struct owner_store *st, const char *uuid, struct owner_record *rec);
+
+/*
+ * owner_put: write @rec atomically, replacing any record of the same mdev.
+ * Returns 0; -EINVAL (a field is empty or invalid); -errno of open/write/fsync/rename.
+ */
+int owner_put(struct owner_store *st, const struct owner_record *rec);
+
+/* owner_del: delete the record of mdev @uuid. Returns 0 (also when there was none),
+ * -EINVAL, -errno of unlinkat(2). */
+int owner_del(struct owner_store *st, const char *uuid);
+
+/*
+ * owner_list: every well-formed record, sorted by mdev UUID, into a new array *@recs
+ * (caller frees with free(3)) of *@n entries. Malformed records are skipped and logged.
+ * Returns 0, -ENOMEM, -errno.
+ */
+int owner_list(struct owner_store *st, struct owner_record **recs, size_t *n);
+
+/* owner_close: unlock and close; @st may be reused with owner_open. */
+void owner_close(struct owner_store *st);
+
+#endif
