@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <stdarg.h>
+#include <stdio.h>
+
+#include "log.h"
+
+static const char *log_ident = "vgpu-hook";
+static bool log_stderr;
+static log_fn log_hook;
+static void *log_hook_opaque;
+
+void log_open(const char *ident, bool to_stderr)
+{
+	log_ident = ident;
+	log_stderr = to_stderr;
+	openlog(ident, LOG_PID, LOG_DAEMON);
+}
+
+void log_set_fn(log_fn fn, void *opaque)
+{
+	log_hook = fn;
+	log_hook_opaque = opaque;
+}
+
+void log_msg(int priority, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+
+	if (log_hook) {
+		log_hook(log_hook_opaque, priority, msg);
+		return;
+	}
+	syslog(priority, "%s", msg);
+	if (log_stderr && priority <= LOG_INFO)
+		fprintf(stderr, "%s: %s\n", log_ident, msg);
+}

@@ -1,0 +1,317 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <uuid/uuid.h>
+
+#include "mdev.h"
+
+int mdev_sysfs_write(void *opaque, const char *path, const char *data, size_t len)
+{
+	int fd, r;
+
+	(void)opaque;
+	fd = open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return -errno;
+	/* sysfs runs the store callback once per write(2) and returns its error there. */
+	r = write_all(fd, data, len);
+	if (close(fd) < 0 && r == 0 && errno != EINTR)
+		r = -errno;
+	return r;
+}
+
+static int sysfs_write(const struct mdev_sysfs *s, const char *path, const char *data)
+{
+	mdev_write_fn fn = s->write ? s->write : mdev_sysfs_write;
+
+	return fn(s->opaque, path, data, strlen(data));
+}
+
+int mdev_uuid_canon(const char *in, char out[MDEV_UUID_LEN + 1])
+{
+	uuid_t u;
+
+	/* uuid_parse() reads exactly 36 characters and ignores what follows them. */
+	if (strlen(in) != MDEV_UUID_LEN || uuid_parse(in, u) < 0)
+		return -EINVAL;
+	uuid_unparse_lower(u, out);
+	return 0;
+}
+
+static bool name_valid(const char *s, const char *extra)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > MDEV_NAME_MAX)
+		return false;
+	for (const char *p = s; *p; p++)
+		if (!isalnum((unsigned char)*p) && !strchr(extra, *p))
+			return false;
+	return true;
+}
+
+bool mdev_parent_valid(const char *s)
+{
+	return s[0] != '.' && name_valid(s, "_.:-");
+}
+
+bool mdev_type_valid(const char *s)
+{
+	return name_valid(s, "_-");
+}
+
+static bool is_dir(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+int mdev_parent_dir(const struct mdev_sysfs *s, const char *parent, char *buf, size_t len)
+{
+	char types[PATH_MAX];
+	int r;
+
+	if (!mdev_parent_valid(parent))
+		return -EINVAL;
+	r = path_fmt(buf, len, "%s/class/mdev_bus/%s", s->root, parent);
+	if (r < 0)
+		return r;
+	if (is_dir(buf))
+		return 0;
+	/* The class link is a compat link whose creation may fail (mdev_core.c). */
+	r = path_fmt(buf, len, "%s/bus/pci/devices/%s", s->root, parent);
+	if (r < 0)
+		return r;
+	r = path_fmt(types, sizeof(types), "%s/mdev_supported_types", buf);
+	if (r < 0)
+		return r;
+	return is_dir(types) ? 0 : -ENOENT;
+}
+
+/* Append the entries of @dir accepted by @valid (and, when @need is set, having @need below
+ * them) to @out. A missing @dir is an empty one. */
+static int list_dir(const char *dir, bool (*valid)(const char *), const char *need,
+		    struct strv *out)
+{
+	struct dirent *de;
+	DIR *d;
+	int r = 0;
+
+	d = opendir(dir);
+	if (!d)
+		return errno == ENOENT ? 0 : -errno;
+	while ((errno = 0, de = readdir(d))) {
+		char path[PATH_MAX];
+
+		if (!valid(de->d_name) || strv_contains(out, de->d_name))
+			continue;
+		if (need) {
+			if (path_fmt(path, sizeof(path), "%s/%s/%s", dir, de->d_name, need) < 0 ||
+			    !is_dir(path))
+				continue;
+		}
+		r = strv_add(out, de->d_name);
+		if (r < 0)
+			break;
+	}
+	if (r == 0 && errno)
+		r = -errno;
+	closedir(d);
+	return r;
+}
+
+int mdev_list_parents(const struct mdev_sysfs *s, struct strv *out)
+{
+	char dir[PATH_MAX];
+	int r;
+
+	r = path_fmt(dir, sizeof(dir), "%s/class/mdev_bus", s->root);
+	if (r == 0)
+		r = list_dir(dir, mdev_parent_valid, NULL, out);
+	if (r == 0)
+		r = path_fmt(dir, sizeof(dir), "%s/bus/pci/devices", s->root);
+	if (r == 0)
+		r = list_dir(dir, mdev_parent_valid, "mdev_supported_types", out);
+	strv_sort(out);
+	return r;
+}
+
+static bool uuid_name_valid(const char *s)
+{
+	char canon[MDEV_UUID_LEN + 1];
+
+	return mdev_uuid_canon(s, canon) == 0 && strcmp(s, canon) == 0;
+}
+
+int mdev_list_types(const struct mdev_sysfs *s, const char *parent, struct strv *out)
+{
+	char dir[PATH_MAX];
+	int r;
+
+	r = mdev_parent_dir(s, parent, dir, sizeof(dir));
+	if (r < 0)
+		return r;
+	r = path_fmt(dir + strlen(dir), sizeof(dir) - strlen(dir), "/mdev_supported_types");
+	if (r < 0)
+		return r;
+	r = list_dir(dir, mdev_type_valid, NULL, out);
+	strv_sort(out);
+	return r;
+}
+
+static int type_dir(const struct mdev_sysfs *s, const char *parent, const char *type,
+		    char *buf, size_t len)
+{
+	char pdir[PATH_MAX];
+	int r;
+
+	if (!mdev_type_valid(type))
+		return -EINVAL;
+	r = mdev_parent_dir(s, parent, pdir, sizeof(pdir));
+	if (r < 0)
+		return r;
+	return path_fmt(buf, len, "%s/mdev_supported_types/%s", pdir, type);
+}
+
+/* Read the attribute @name of directory @dir; an absent optional one gives "". */
+static int read_attr(const char *dir, const char *name, char *buf, size_t len, bool optional)
+{
+	char path[PATH_MAX];
+	int r;
+
+	r = path_fmt(path, sizeof(path), "%s/%s", dir, name);
+	if (r < 0)
+		return r;
+	r = attr_read(path, buf, len, false);
+	if (r == -ENOENT && optional) {
+		buf[0] = '\0';
+		return 0;
+	}
+	return r < 0 ? r : 0;
+}
+
+int mdev_type_read(const struct mdev_sysfs *s, const char *parent, const char *type,
+		   struct mdev_type_info *info)
+{
+	char dir[PATH_MAX], avail[32], *end;
+	int r;
+
+	memset(info, 0, sizeof(*info));
+	r = type_dir(s, parent, type, dir, sizeof(dir));
+	if (r < 0)
+		return r;
+	if (!is_dir(dir))
+		return -ENOENT;
+	/* name and description are optional (Documentation/ABI/testing/sysfs-bus-vfio-mdev). */
+	r = read_attr(dir, "name", info->name, sizeof(info->name), true);
+	if (r == 0)
+		r = read_attr(dir, "description", info->description, sizeof(info->description),
+			      true);
+	if (r == 0)
+		r = read_attr(dir, "device_api", info->device_api, sizeof(info->device_api),
+			      false);
+	if (r == 0)
+		r = read_attr(dir, "available_instances", avail, sizeof(avail), false);
+	if (r < 0)
+		return r;
+	errno = 0;
+	info->available = strtoul(avail, &end, 10);
+	if (errno || end == avail || *end || !isdigit((unsigned char)avail[0]))
+		return -EINVAL;
+	return 0;
+}
+
+static const char *base_name(const char *path)
+{
+	const char *p = strrchr(path, '/');
+
+	return p ? p + 1 : path;
+}
+
+int mdev_device_find(const struct mdev_sysfs *s, const char *uuid, struct mdev_device *dev)
+{
+	char path[PATH_MAX], real[PATH_MAX], link[PATH_MAX], *slash;
+	ssize_t n;
+	int r;
+
+	memset(dev, 0, sizeof(*dev));
+	if (!uuid_name_valid(uuid))
+		return -EINVAL;
+	r = path_fmt(path, sizeof(path), "%s/bus/mdev/devices/%s", s->root, uuid);
+	if (r < 0)
+		return r;
+	/* The device directory sits in its parent's: .../<parent>/<uuid> (mdev_core.c). */
+	if (!realpath(path, real))
+		return -errno;
+	slash = strrchr(real, '/');
+	if (!slash || strcmp(slash + 1, uuid) != 0)
+		return -EINVAL;
+	*slash = '\0';
+	if (!mdev_parent_valid(base_name(real)))
+		return -EINVAL;
+	strcpy(dev->parent, base_name(real));
+
+	r = path_fmt(path, sizeof(path), "%s/bus/mdev/devices/%s/mdev_type", s->root, uuid);
+	if (r < 0)
+		return r;
+	n = readlink(path, link, sizeof(link) - 1);
+	if (n < 0)
+		return errno == ENOENT ? -EINVAL : -errno;
+	link[n] = '\0';
+	if (!mdev_type_valid(base_name(link)))
+		return -EINVAL;
+	strcpy(dev->type, base_name(link));
+	strcpy(dev->uuid, uuid);
+	return 0;
+}
+
+int mdev_list_devices(const struct mdev_sysfs *s, struct strv *out)
+{
+	char dir[PATH_MAX];
+	int r;
+
+	r = path_fmt(dir, sizeof(dir), "%s/bus/mdev/devices", s->root);
+	if (r == 0)
+		r = list_dir(dir, uuid_name_valid, NULL, out);
+	strv_sort(out);
+	return r;
+}
+
+int mdev_create(const struct mdev_sysfs *s, const char *parent, const char *type,
+		const char *uuid)
+{
+	char path[PATH_MAX];
+	int r;
+
+	if (!uuid_name_valid(uuid))
+		return -EINVAL;
+	r = type_dir(s, parent, type, path, sizeof(path));
+	if (r < 0)
+		return r;
+	r = path_fmt(path + strlen(path), sizeof(path) - strlen(path), "/create");
+	if (r < 0)
+		return r;
+	return sysfs_write(s, path, uuid);
+}
+
+int mdev_remove(const struct mdev_sysfs *s, const char *uuid)
+{
+	char path[PATH_MAX];
+	int r;
+
+	if (!uuid_name_valid(uuid))
+		return -EINVAL;
+	r = path_fmt(path, sizeof(path), "%s/bus/mdev/devices/%s/remove", s->root, uuid);
+	if (r < 0)
+		return r;
+	return sysfs_write(s, path, "1");
+}
