@@ -14,7 +14,8 @@
  * MUST (the hook runs as root and creates devices from what this file says):
  *  1. the open file is checked with fstat(2) on the same descriptor that is read: it must be
  *     a regular file owned by the expected owner (root) and not writable by group or other;
- *  2. lines are at most CONFIG_LINE_MAX bytes and hold no NUL byte;
+ *  2. a line holds no NUL byte and fits inih's line buffer (198 characters); inih would
+ *     split a longer one silently, and glue an indented one to the previous value;
  *  3. every value is validated (parent and type as sysfs path components, numbers in range)
  *     and every error is reported as "FILE:LINE: message"; a file with any error is not used.
  * sysfs_root and state_dir are host-wide: one lock must serialise every domain.
@@ -28,7 +29,6 @@
 #include "mdev.h"
 #include "util.h"
 
-#define CONFIG_LINE_MAX 1024
 #define CONFIG_DEFAULT_SYSFS_ROOT "/sys"
 #define CONFIG_DEFAULT_STATE_DIR "/run/vgpu-hook"
 #define CONFIG_DEFAULT_REMOVE_RETRIES 5

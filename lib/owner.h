@@ -24,6 +24,7 @@
 #ifndef VGPU_OWNER_H
 #define VGPU_OWNER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "mdev.h"
@@ -44,12 +45,12 @@ struct owner_store {
 };
 
 /*
- * owner_open: open (creating it with mode 0700 if missing; its parent must exist) the state
- * directory @path. @st is initialised; close it with owner_close.
- * Returns 0; -ELOOP (a symlink); -ENOTDIR; -EPERM (wrong owner or group/other-writable);
- * -errno of mkdir(2)/open(2).
+ * owner_open: open the state directory @path; when @create is true and it is missing, make
+ * it with mode 0700 (its parent must exist). @st is initialised; close it with owner_close.
+ * Returns 0; -ENOENT (missing and @create false); -ELOOP (a symlink); -ENOTDIR; -EPERM
+ * (not owned by the effective uid, or group/other-writable); -errno of mkdir(2)/open(2).
  */
-int owner_open(const char *path, struct owner_store *st);
+int owner_open(const char *path, bool create, struct owner_store *st);
 
 /*
  * owner_lock: take the exclusive lock, waiting at most @timeout_ms milliseconds.

@@ -44,6 +44,9 @@ int attr_read(const char *path, char *buf, size_t len, bool nofollow);
  */
 int write_all(int fd, const void *data, size_t len);
 
+/* sleep_ms: sleep @ms milliseconds, resuming after signals. */
+void sleep_ms(unsigned ms);
+
 /* A NULL-terminated, growable vector of owned strings. Zero-initialise before use. */
 struct strv {
 	char **v;   /* v[n] is NULL once anything was added; v itself is NULL while empty */

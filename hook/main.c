@@ -1,0 +1,188 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * vgpu-hook: libvirt's QEMU hook for mdev vGPUs, and its host tool.
+ *
+ * libvirt runs it as `vgpu-hook NAME OP SUBOP EXTRA` with the domain XML on stdin and an
+ * emptied environment (research/hook-anchors.md 1.3): exactly four arguments are always
+ * a hook call, never options, whatever the domain is called.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "hook.h"
+#include "log.h"
+#include "report.h"
+
+#ifndef VGPU_CONFIG_PATH
+#define VGPU_CONFIG_PATH "/etc/vgpu-hook/vgpu-hook.conf"
+#endif
+#ifndef VGPU_VERSION
+#define VGPU_VERSION "unknown"
+#endif
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: vgpu-hook NAME OP SUBOP EXTRA   (as libvirt runs it; domain XML on stdin)\n"
+		"       vgpu-hook [--config FILE] --dry-run NAME OP SUBOP EXTRA\n"
+		"       vgpu-hook [--config FILE] --types | --status | --check-config\n"
+		"       vgpu-hook --help | --version\n"
+		"\n"
+		"Creates a domain's mdev vGPUs on 'prepare begin' and removes the ones it created\n"
+		"on 'release end'; every other operation does nothing.\n"
+		"\n"
+		"  --dry-run       print what the call would do (XML on stdin); change nothing\n"
+		"  --types         list every parent and mdev type with its free instances\n"
+		"  --status        list the mdevs that exist and the domain each was created for\n"
+		"  --check-config  validate the config file and report FILE:LINE errors\n"
+		"  --config FILE   use FILE instead of %s\n"
+		"                  (tests and demos; libvirt always uses the compiled-in path)\n",
+		VGPU_CONFIG_PATH);
+}
+
+/* The hook must never write to stdout (for migrate and restore libvirt would take it as
+ * the new domain definition), so stdout points nowhere. */
+static void stdout_to_null(void)
+{
+	int fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
+
+	if (fd >= 0) {
+		dup2(fd, STDOUT_FILENO);
+		if (fd != STDOUT_FILENO)
+			close(fd);
+	}
+}
+
+static int run_hook(struct hook_env *env, char **args)
+{
+	char err[1024];
+	int status;
+
+	status = hook_run(env, args[0], args[1], args[2], args[3], STDIN_FILENO, err,
+			  sizeof(err));
+	if (status && !env->plan_out)
+		fprintf(stderr, "vgpu-hook: %s\n", err);
+	return status;
+}
+
+static int load_for_tool(const char *path, struct config **cfg)
+{
+	struct strv errors = { 0 };
+	int r = config_load(path, 0, cfg, &errors);
+
+	if (r < 0) {
+		fprintf(stderr, "vgpu-hook: %s\n", errors.n ? errors.v[0] : strerror(-r));
+		if (errors.n > 1)
+			fprintf(stderr, "vgpu-hook: (more errors: vgpu-hook --check-config)\n");
+	}
+	strv_free(&errors);
+	return r;
+}
+
+int main(int argc, char **argv)
+{
+	enum { MODE_NONE, MODE_DRY, MODE_TYPES, MODE_STATUS, MODE_CHECK } mode = MODE_NONE;
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "dry-run", no_argument, NULL, 'n' },
+		{ "types", no_argument, NULL, 't' },
+		{ "status", no_argument, NULL, 's' },
+		{ "check-config", no_argument, NULL, 'C' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *path = VGPU_CONFIG_PATH;
+	struct hook_env env;
+	struct config *cfg = NULL;
+	struct mdev_sysfs sysfs = { 0 };
+	int c, status;
+
+	if (argc == 5 && strncmp(argv[1], "--", 2) != 0) {
+		log_open("vgpu-hook", false);
+		stdout_to_null();
+		hook_env_init(&env, path);
+		return run_hook(&env, argv + 1);
+	}
+
+	log_open("vgpu-hook", true);
+	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			path = optarg;
+			break;
+		case 'n':
+		case 't':
+		case 's':
+		case 'C':
+			if (mode != MODE_NONE) {
+				fprintf(stderr, "vgpu-hook: give one of --dry-run, --types, --status, "
+					"--check-config\n");
+				return 2;
+			}
+			mode = c == 'n' ? MODE_DRY : c == 't' ? MODE_TYPES
+			     : c == 's' ? MODE_STATUS : MODE_CHECK;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		case 'V':
+			printf("vgpu-hook %s\n", VGPU_VERSION);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	argc -= optind;
+	argv += optind;
+
+	switch (mode) {
+	case MODE_NONE:
+		if (argc != 4) {
+			fprintf(stderr, "vgpu-hook: expected NAME OP SUBOP EXTRA, got %d "
+				"argument%s\n", argc, argc == 1 ? "" : "s");
+			usage(stderr);
+			return 2;
+		}
+		log_open("vgpu-hook", false);   /* stderr: the one line, as under libvirt */
+		stdout_to_null();
+		hook_env_init(&env, path);
+		return run_hook(&env, argv);
+	case MODE_DRY:
+		if (argc != 4) {
+			fprintf(stderr, "vgpu-hook: --dry-run needs NAME OP SUBOP EXTRA\n");
+			return 2;
+		}
+		hook_env_init(&env, path);
+		env.plan_out = stdout;
+		return run_hook(&env, argv);
+	case MODE_CHECK:
+		if (argc) {
+			fprintf(stderr, "vgpu-hook: --check-config takes no argument; use "
+				"--config FILE --check-config\n");
+			return 2;
+		}
+		return report_check_config(path, 0, stdout);
+	case MODE_TYPES:
+	case MODE_STATUS:
+		if (argc) {
+			fprintf(stderr, "vgpu-hook: unexpected argument '%s'\n", argv[0]);
+			return 2;
+		}
+		if (load_for_tool(path, &cfg) < 0)
+			return 1;
+		sysfs.root = cfg->sysfs_root;
+		status = mode == MODE_TYPES ? report_types(&sysfs, stdout)
+					    : report_status(&sysfs, cfg, stdout);
+		config_free(cfg);
+		return status;
+	}
+	return 2;
+}

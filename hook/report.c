@@ -1,0 +1,190 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "owner.h"
+#include "report.h"
+
+struct row {
+	char parent[MDEV_NAME_MAX + 1];
+	char type[MDEV_NAME_MAX + 1];
+	char free[24];
+	char api[32];
+	char name[128];
+	char desc[1024];
+};
+
+/* "low_gm_size: 128MB\nfence: 4\n" -> "low_gm_size 128MB, fence 4" (GVT-g's format,
+ * kvmgt.c); other drivers' free text is kept, its newlines turned into ", ". */
+static void flatten(const char *in, char *out, size_t len)
+{
+	size_t o = 0;
+
+	for (const char *p = in; *p && o + 3 < len; p++) {
+		if (*p == '\n') {
+			if (p[1])
+				out[o++] = ',', out[o++] = ' ';
+		} else if (*p == ':' && p[1] == ' ') {
+			out[o++] = ' ';
+			p++;
+		} else {
+			out[o++] = *p;
+		}
+	}
+	out[o] = '\0';
+}
+
+int report_types(const struct mdev_sysfs *s, FILE *out)
+{
+	struct strv parents = { 0 };
+	struct row *rows = NULL;
+	size_t n = 0, cap = 0;
+	int w[5] = { 6, 4, 4, 3, 4 }, status = 1, r;
+
+	r = mdev_list_parents(s, &parents);
+	if (r < 0) {
+		fprintf(stderr, "vgpu-hook: cannot list mdev parents under %s: %s\n", s->root,
+			strerror(-r));
+		goto out;
+	}
+	if (!parents.n) {
+		fprintf(stderr, "vgpu-hook: no mdev parent under %s: for Intel GVT-g boot with "
+			"i915.enable_gvt=1 and load kvmgt (modprobe kvmgt)\n", s->root);
+		goto out;
+	}
+	for (size_t i = 0; i < parents.n; i++) {
+		struct strv types = { 0 };
+
+		r = mdev_list_types(s, parents.v[i], &types);
+		for (size_t t = 0; r == 0 && t < types.n; t++) {
+			struct mdev_type_info info;
+			struct row *row;
+
+			r = mdev_type_read(s, parents.v[i], types.v[t], &info);
+			if (r < 0) {
+				fprintf(stderr, "vgpu-hook: %s %s: %s\n", parents.v[i], types.v[t],
+					strerror(-r));
+				r = 0;
+				continue;
+			}
+			if (n == cap) {
+				cap = cap ? cap * 2 : 16;
+				row = realloc(rows, cap * sizeof(*rows));
+				if (!row) {
+					r = -ENOMEM;
+					break;
+				}
+				rows = row;
+			}
+			row = &rows[n++];
+			snprintf(row->parent, sizeof(row->parent), "%s", parents.v[i]);
+			snprintf(row->type, sizeof(row->type), "%s", types.v[t]);
+			snprintf(row->free, sizeof(row->free), "%lu", info.available);
+			snprintf(row->api, sizeof(row->api), "%s", info.device_api);
+			snprintf(row->name, sizeof(row->name), "%s", info.name[0] ? info.name : "-");
+			flatten(info.description, row->desc, sizeof(row->desc));
+		}
+		strv_free(&types);
+		if (r < 0) {
+			fprintf(stderr, "vgpu-hook: %s: %s\n", parents.v[i], strerror(-r));
+			goto out;
+		}
+	}
+	for (size_t i = 0; i < n; i++) {
+		const char *f[5] = { rows[i].parent, rows[i].type, rows[i].free, rows[i].api,
+				     rows[i].name };
+
+		for (int c = 0; c < 5; c++)
+			if ((int)strlen(f[c]) > w[c])
+				w[c] = (int)strlen(f[c]);
+	}
+	fprintf(out, "%-*s  %-*s  %*s  %-*s  %-*s  %s\n", w[0], "PARENT", w[1], "TYPE", w[2],
+		"FREE", w[3], "API", w[4], "NAME", "DESCRIPTION");
+	for (size_t i = 0; i < n; i++)
+		fprintf(out, "%-*s  %-*s  %*s  %-*s  %-*s  %s\n", w[0], rows[i].parent, w[1],
+			rows[i].type, w[2], rows[i].free, w[3], rows[i].api, w[4], rows[i].name,
+			rows[i].desc);
+	status = 0;
+out:
+	free(rows);
+	strv_free(&parents);
+	return status;
+}
+
+int report_status(const struct mdev_sysfs *s, const struct config *cfg, FILE *out)
+{
+	struct owner_store st = { .dirfd = -1, .lockfd = -1 };
+	struct owner_record *recs = NULL;
+	struct strv uuids = { 0 };
+	size_t n = 0;
+	int status = 1, r;
+
+	r = mdev_list_devices(s, &uuids);
+	if (r < 0) {
+		fprintf(stderr, "vgpu-hook: cannot list %s/bus/mdev/devices: %s\n", s->root,
+			strerror(-r));
+		goto out;
+	}
+	r = owner_open(cfg->state_dir, false, &st);
+	if (r == 0)
+		r = owner_list(&st, &recs, &n);
+	if (r < 0 && r != -ENOENT) {
+		fprintf(stderr, "vgpu-hook: state directory %s: %s\n", cfg->state_dir,
+			strerror(-r));
+		goto out;
+	}
+	fprintf(out, "%-36s  %-14s  %-20s  %s\n", "UUID", "PARENT", "TYPE", "DOMAIN");
+	for (size_t i = 0; i < uuids.n; i++) {
+		struct mdev_device dev;
+		const char *owner = "- (not created by vgpu-hook)";
+
+		if (mdev_device_find(s, uuids.v[i], &dev) < 0) {
+			snprintf(dev.parent, sizeof(dev.parent), "?");
+			snprintf(dev.type, sizeof(dev.type), "?");
+		}
+		for (size_t k = 0; k < n; k++)
+			if (strcmp(recs[k].mdev, uuids.v[i]) == 0)
+				owner = recs[k].domain;
+		fprintf(out, "%-36s  %-14s  %-20s  %s\n", uuids.v[i], dev.parent, dev.type, owner);
+	}
+	for (size_t k = 0; k < n; k++)
+		if (!strv_contains(&uuids, recs[k].mdev))
+			fprintf(out, "%-36s  %-14s  %-20s  %s (recorded, device gone: the next "
+				"release of the domain drops the record)\n", recs[k].mdev,
+				recs[k].parent, recs[k].type, recs[k].domain);
+	status = 0;
+out:
+	free(recs);
+	owner_close(&st);
+	strv_free(&uuids);
+	return status;
+}
+
+int report_check_config(const char *path, uid_t owner, FILE *out)
+{
+	struct strv errors = { 0 };
+	struct config *cfg = NULL;
+	int r;
+
+	r = config_load(path, owner, &cfg, &errors);
+	if (r < 0) {
+		for (size_t i = 0; i < errors.n; i++)
+			fprintf(stderr, "%s\n", errors.v[i]);
+		if (!errors.n)
+			fprintf(stderr, "%s: %s\n", path, strerror(-r));
+		strv_free(&errors);
+		return 1;
+	}
+	if (!cfg->found)
+		fprintf(out, "%s: not found; the defaults apply (sysfs_root %s, state_dir %s, "
+			"parent and type only from each domain's metadata)\n", path,
+			cfg->sysfs_root, cfg->state_dir);
+	else
+		fprintf(out, "%s: OK: sysfs_root %s, state_dir %s, %zu [domain] section%s\n",
+			path, cfg->sysfs_root, cfg->state_dir, cfg->n_domains,
+			cfg->n_domains == 1 ? "" : "s");
+	config_free(cfg);
+	strv_free(&errors);
+	return 0;
+}

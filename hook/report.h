@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * report.h: vgpu-hook's host-tool modes, for people: what the host offers, what exists,
+ * whether the config is right. Output goes to @out; problems to stderr.
+ */
+#ifndef VGPU_REPORT_H
+#define VGPU_REPORT_H
+
+#include <stdio.h>
+#include <sys/types.h>
+
+#include "config.h"
+#include "mdev.h"
+
+/*
+ * report_types: one row per parent and mdev type under @s: parent, type, free instances,
+ * device API, name and the description's fields.
+ * Returns the exit status: 0, or 1 when no parent offers mdev types (with a line saying how
+ * to enable GVT-g) or sysfs cannot be read.
+ */
+int report_types(const struct mdev_sysfs *s, FILE *out);
+
+/*
+ * report_status: one row per mdev that exists under @s, with the domain vgpu-hook created
+ * it for ("-" when vgpu-hook did not create it), plus the ownership records in
+ * @cfg->state_dir whose device is gone. Returns the exit status: 0, or 1 when sysfs or
+ * the state directory cannot be read.
+ */
+int report_status(const struct mdev_sysfs *s, const struct config *cfg, FILE *out);
+
+/*
+ * report_check_config: load @path (which must be owned by @owner) and print every error as
+ * "FILE:LINE: message" on stderr, or a summary on @out. Returns the exit status: 0 or 1.
+ */
+int report_check_config(const char *path, uid_t owner, FILE *out);
+
+#endif

@@ -1,0 +1,382 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <ini.h>
+
+#include "config.h"
+
+#define CONFIG_TYPES_MAX 16
+
+struct parse_state {
+	struct config *cfg;
+	FILE *f;
+	unsigned line;
+	unsigned nerr;
+	struct strv *errors;
+	struct config_section *sec;   /* the section the last key was in */
+	char secname[256];            /* its header, to notice a new one */
+	int secerr;                   /* the section header was bad: its keys are skipped */
+};
+
+static void perr(struct parse_state *ps, unsigned line, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void perr(struct parse_state *ps, unsigned line, const char *fmt, ...)
+{
+	char msg[512], full[PATH_MAX + 600];
+	va_list ap;
+
+	ps->nerr++;
+	if (!ps->errors)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (line)
+		snprintf(full, sizeof(full), "%s:%u: %s", ps->cfg->path, line, msg);
+	else
+		snprintf(full, sizeof(full), "%s: %s", ps->cfg->path, msg);
+	strv_add(ps->errors, full);
+}
+
+/*
+ * inih's line reader, so that every error can name its line: one physical line per call,
+ * refusing NUL bytes and lines longer than inih's buffer (which it would silently split).
+ */
+static char *read_line(char *str, int num, void *stream)
+{
+	struct parse_state *ps = stream;
+	size_t len = 0, max = (size_t)num - 2;
+	bool nul = false, toolong = false;
+	int c;
+
+	c = getc(ps->f);
+	if (c == EOF)
+		return NULL;
+	ps->line++;
+	for (; c != EOF && c != '\n'; c = getc(ps->f)) {
+		if (c == '\0')
+			nul = true;
+		else if (len < max)
+			str[len++] = (char)c;
+		else
+			toolong = true;
+	}
+	str[len] = '\0';
+	if (nul) {
+		perr(ps, ps->line, "NUL byte in line");
+		len = 0;   /* hand inih an empty line: the error is already counted */
+	} else if (toolong) {
+		perr(ps, ps->line, "line longer than %zu characters", max);
+		len = 0;
+	} else if (len && (str[0] == ' ' || str[0] == '\t') && str[strspn(str, " \t\r")] &&
+		   !strchr(";#", str[strspn(str, " \t")])) {
+		/* inih would append it to the previous value, Python-style: say so instead. */
+		perr(ps, ps->line, "indented line: continuation lines are not supported");
+		len = 0;
+	}
+	str[len++] = '\n';
+	str[len] = '\0';
+	return str;
+}
+
+/* An absolute path of sane length with no ".." component. */
+static bool path_ok(const char *v)
+{
+	if (v[0] != '/' || strlen(v) >= PATH_MAX / 2)
+		return false;
+	for (const char *p = v; (p = strstr(p, "..")); p += 2)
+		if (p[-1] == '/' && (p[2] == '/' || p[2] == '\0'))
+			return false;
+	return true;
+}
+
+static int set_path(struct parse_state *ps, char **dst, const char *name, const char *v)
+{
+	char *copy;
+
+	if (ps->sec != &ps->cfg->defaults) {
+		perr(ps, ps->line, "%s is host-wide: set it in [defaults]", name);
+		return 0;
+	}
+	if (!path_ok(v)) {
+		perr(ps, ps->line, "%s '%.64s' is not an absolute path without '..'", name, v);
+		return 0;
+	}
+	copy = strdup(v);
+	if (!copy)
+		return -ENOMEM;
+	free(*dst);
+	*dst = copy;
+	return 0;
+}
+
+static int set_types(struct parse_state *ps, struct config_section *sec, const char *v)
+{
+	const char *p = v;
+
+	while (*p) {
+		size_t n;
+		char name[MDEV_NAME_MAX + 2];
+
+		p += strspn(p, " \t");
+		n = strcspn(p, " \t");
+		if (!n)
+			break;
+		snprintf(name, sizeof(name), "%.*s", (int)(n > MDEV_NAME_MAX ? MDEV_NAME_MAX + 1 : n),
+			 p);
+		if (n > MDEV_NAME_MAX || !mdev_type_valid(name)) {
+			perr(ps, ps->line, "type '%.*s' is not an mdev type name ([A-Za-z0-9_-], "
+			     "at most %d)", (int)(n > 64 ? 64 : n), p, MDEV_NAME_MAX);
+			return 0;
+		}
+		if (strv_contains(&sec->types, name)) {
+			perr(ps, ps->line, "type '%s' is listed twice", name);
+			return 0;
+		}
+		if (sec->types.n == CONFIG_TYPES_MAX) {
+			perr(ps, ps->line, "more than %d types", CONFIG_TYPES_MAX);
+			return 0;
+		}
+		if (strv_add(&sec->types, name) < 0)
+			return -ENOMEM;
+		p += n;
+	}
+	if (!sec->types.n)
+		perr(ps, ps->line, "type is empty");
+	return 0;
+}
+
+static struct config_section *section_for(struct parse_state *ps, const char *section)
+{
+	struct config *cfg = ps->cfg;
+	struct config_section *d;
+	const char *name;
+
+	if (strcmp(section, "defaults") == 0)
+		return &cfg->defaults;
+	if (strncmp(section, "domain ", 7) != 0) {
+		perr(ps, ps->line, "unknown section [%.64s]: use [defaults] or [domain NAME]",
+		     section);
+		return NULL;
+	}
+	name = section + 7 + strspn(section + 7, " ");
+	if (!*name) {
+		perr(ps, ps->line, "[domain] needs a domain name: [domain NAME]");
+		return NULL;
+	}
+	for (size_t i = 0; i < cfg->n_domains; i++)
+		if (strcmp(cfg->domains[i].domain, name) == 0)
+			return &cfg->domains[i];
+	d = realloc(cfg->domains, (cfg->n_domains + 1) * sizeof(*d));
+	if (!d)
+		return NULL;
+	cfg->domains = d;
+	d = &cfg->domains[cfg->n_domains];
+	memset(d, 0, sizeof(*d));
+	d->remove_retries = -1;
+	d->line = ps->line;
+	d->domain = strdup(name);
+	if (!d->domain)
+		return NULL;
+	cfg->n_domains++;
+	return d;
+}
+
+static int on_key(void *user, const char *section, const char *name, const char *value)
+{
+	struct parse_state *ps = user;
+	struct config_section *sec;
+	int r = 0;
+
+	if (!*section) {
+		perr(ps, ps->line, "'%.64s' is outside any section: start with [defaults]", name);
+		return 1;
+	}
+	if (strcmp(section, ps->secname) != 0) {
+		snprintf(ps->secname, sizeof(ps->secname), "%s", section);
+		ps->sec = section_for(ps, section);
+		ps->secerr = !ps->sec;
+	}
+	sec = ps->sec;
+	if (ps->secerr)
+		return 1;
+
+	if (strcmp(name, "sysfs_root") == 0) {
+		r = set_path(ps, &ps->cfg->sysfs_root, name, value);
+	} else if (strcmp(name, "state_dir") == 0) {
+		r = set_path(ps, &ps->cfg->state_dir, name, value);
+	} else if (strcmp(name, "parent") == 0) {
+		if (sec->parent[0])
+			perr(ps, ps->line, "parent is set twice in this section");
+		else if (strcmp(value, "auto") != 0 && !mdev_parent_valid(value))
+			perr(ps, ps->line, "parent '%.64s' is neither auto nor a device name "
+			     "such as 0000:00:02.0", value);
+		else
+			str_copy(sec->parent, sizeof(sec->parent), value);
+	} else if (strcmp(name, "type") == 0) {
+		if (sec->types.n)
+			perr(ps, ps->line, "type is set twice in this section");
+		else
+			r = set_types(ps, sec, value);
+	} else if (strcmp(name, "remove_retries") == 0) {
+		char *end;
+		long n;
+
+		errno = 0;
+		n = strtol(value, &end, 10);
+		if (errno || end == value || *end || n < 0 || n > CONFIG_REMOVE_RETRIES_MAX)
+			perr(ps, ps->line, "remove_retries '%.64s' is not a number from 0 to %d",
+			     value, CONFIG_REMOVE_RETRIES_MAX);
+		else
+			sec->remove_retries = (int)n;
+	} else {
+		perr(ps, ps->line, "unknown key '%.64s' (known: sysfs_root, state_dir, parent, "
+		     "type, remove_retries)", name);
+	}
+	if (r < 0) {
+		perr(ps, ps->line, "out of memory");
+		return 0;
+	}
+	return 1;
+}
+
+struct config *config_defaults(void)
+{
+	struct config *cfg = calloc(1, sizeof(*cfg));
+
+	if (!cfg)
+		return NULL;
+	cfg->defaults.remove_retries = -1;
+	cfg->sysfs_root = strdup(CONFIG_DEFAULT_SYSFS_ROOT);
+	cfg->state_dir = strdup(CONFIG_DEFAULT_STATE_DIR);
+	if (!cfg->sysfs_root || !cfg->state_dir) {
+		config_free(cfg);
+		return NULL;
+	}
+	return cfg;
+}
+
+int config_load(const char *path, uid_t owner, struct config **out, struct strv *errors)
+{
+	struct parse_state ps = { .errors = errors };
+	struct config *cfg;
+	struct stat st;
+	int fd, r;
+
+	*out = NULL;
+	cfg = config_defaults();
+	if (!cfg || !(cfg->path = strdup(path))) {
+		config_free(cfg);
+		return -ENOMEM;
+	}
+	ps.cfg = cfg;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0) {
+		r = -errno;
+		if (r == -ENOENT) {
+			*out = cfg;
+			return 0;
+		}
+		perr(&ps, 0, "cannot open: %s", strerror(-r));
+		goto fail;
+	}
+	/* Checked on the descriptor that is read (MUST 1). */
+	if (fstat(fd, &st) < 0) {
+		r = -errno;
+		perr(&ps, 0, "cannot stat: %s", strerror(-r));
+		close(fd);
+		goto fail;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		perr(&ps, 0, "not a regular file");
+		close(fd);
+		r = -EINVAL;
+		goto fail;
+	}
+	if (st.st_uid != owner || (st.st_mode & (S_IWGRP | S_IWOTH))) {
+		perr(&ps, 0, "refusing a config that is %s: it must be owned by uid %u and "
+		     "writable only by it (chown %u %s; chmod go-w %s)",
+		     st.st_uid != owner ? "owned by another user" : "writable by group or other",
+		     (unsigned)owner, (unsigned)owner, path, path);
+		close(fd);
+		r = -EPERM;
+		goto fail;
+	}
+	ps.f = fdopen(fd, "r");
+	if (!ps.f) {
+		r = -errno;
+		close(fd);
+		goto fail;
+	}
+	cfg->found = true;
+	r = ini_parse_stream(read_line, &ps, on_key, &ps);
+	if (r > 0)
+		perr(&ps, (unsigned)r, "syntax error: expected [section], key = value or a comment");
+	else if (r < 0)
+		perr(&ps, 0, "out of memory");
+	if (ferror(ps.f)) {
+		r = -errno;
+		perr(&ps, 0, "read error: %s", strerror(-r));
+		fclose(ps.f);
+		goto fail;
+	}
+	fclose(ps.f);
+	if (ps.nerr) {
+		r = -EINVAL;
+		goto fail;
+	}
+	*out = cfg;
+	return 0;
+fail:
+	config_free(cfg);
+	return r < 0 ? r : -EINVAL;
+}
+
+static void section_free(struct config_section *sec)
+{
+	free(sec->domain);
+	strv_free(&sec->types);
+}
+
+void config_free(struct config *cfg)
+{
+	if (!cfg)
+		return;
+	section_free(&cfg->defaults);
+	for (size_t i = 0; i < cfg->n_domains; i++)
+		section_free(&cfg->domains[i]);
+	free(cfg->domains);
+	free(cfg->path);
+	free(cfg->sysfs_root);
+	free(cfg->state_dir);
+	free(cfg);
+}
+
+const struct config_section *config_domain(const struct config *cfg, const char *name)
+{
+	for (size_t i = 0; i < cfg->n_domains; i++)
+		if (strcmp(cfg->domains[i].domain, name) == 0)
+			return &cfg->domains[i];
+	return NULL;
+}
+
+int config_remove_retries(const struct config *cfg, const char *name)
+{
+	const struct config_section *d = config_domain(cfg, name);
+
+	if (d && d->remove_retries >= 0)
+		return d->remove_retries;
+	if (cfg->defaults.remove_retries >= 0)
+		return cfg->defaults.remove_retries;
+	return CONFIG_DEFAULT_REMOVE_RETRIES;
+}

@@ -1,0 +1,285 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "owner.h"
+
+#define LOCK_NAME "lock"
+#define RECORD_MAX 1024
+
+int owner_open(const char *path, bool create, struct owner_store *st)
+{
+	struct stat sb;
+	int fd;
+
+	st->dirfd = st->lockfd = -1;
+	if (create && mkdir(path, 0700) < 0 && errno != EEXIST)
+		return -errno;
+	fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0) {
+		int r = -errno;
+
+		/* O_NOFOLLOW|O_DIRECTORY on a symlink fails with ELOOP or ENOTDIR: say which. */
+		return lstat(path, &sb) == 0 && S_ISLNK(sb.st_mode) ? -ELOOP : r;
+	}
+	if (fstat(fd, &sb) < 0 || sb.st_uid != geteuid() || (sb.st_mode & (S_IWGRP | S_IWOTH))) {
+		close(fd);
+		return -EPERM;
+	}
+	st->dirfd = fd;
+	return 0;
+}
+
+int owner_lock(struct owner_store *st, unsigned timeout_ms)
+{
+	unsigned waited = 0, step = 1;
+	int fd;
+
+	if (st->lockfd >= 0)
+		return 0;
+	fd = openat(st->dirfd, LOCK_NAME, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -errno;
+	/* Bounded: a hook blocked forever would hold libvirt's domain job forever. */
+	while (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		if (errno != EWOULDBLOCK && errno != EINTR) {
+			int r = -errno;
+
+			close(fd);
+			return r;
+		}
+		if (waited >= timeout_ms) {
+			close(fd);
+			return -ETIMEDOUT;
+		}
+		sleep_ms(step);
+		waited += step;
+		if (step < 50)
+			step *= 2;
+	}
+	st->lockfd = fd;
+	return 0;
+}
+
+void owner_unlock(struct owner_store *st)
+{
+	if (st->lockfd >= 0) {
+		close(st->lockfd);   /* drops the flock */
+		st->lockfd = -1;
+	}
+}
+
+static bool uuid_ok(const char *s)
+{
+	char canon[MDEV_UUID_LEN + 1];
+
+	return mdev_uuid_canon(s, canon) == 0 && strcmp(canon, s) == 0;
+}
+
+/* Parse "key=value" lines; every field is required and validated. */
+static int record_parse(char *buf, struct owner_record *rec)
+{
+	char *line, *save = NULL;
+	unsigned seen = 0;
+
+	memset(rec, 0, sizeof(*rec));
+	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char *eq = strchr(line, '=');
+		char *dst;
+		size_t len;
+		unsigned bit;
+
+		if (!eq)
+			return -EINVAL;
+		*eq = '\0';
+		if (strcmp(line, "mdev") == 0)
+			dst = rec->mdev, len = sizeof(rec->mdev), bit = 1;
+		else if (strcmp(line, "domain_uuid") == 0)
+			dst = rec->domain_uuid, len = sizeof(rec->domain_uuid), bit = 2;
+		else if (strcmp(line, "domain") == 0)
+			dst = rec->domain, len = sizeof(rec->domain), bit = 4;
+		else if (strcmp(line, "parent") == 0)
+			dst = rec->parent, len = sizeof(rec->parent), bit = 8;
+		else if (strcmp(line, "type") == 0)
+			dst = rec->type, len = sizeof(rec->type), bit = 16;
+		else
+			continue;   /* a later version's field */
+		if ((seen & bit) || str_copy(dst, len, eq + 1) < 0)
+			return -EINVAL;
+		seen |= bit;
+	}
+	if (seen != 31 || !uuid_ok(rec->mdev) || !uuid_ok(rec->domain_uuid) ||
+	    !mdev_parent_valid(rec->parent) || !mdev_type_valid(rec->type))
+		return -EINVAL;
+	return 0;
+}
+
+static int record_read(struct owner_store *st, const char *name, struct owner_record *rec)
+{
+	char buf[RECORD_MAX + 1];
+	ssize_t n;
+	size_t got = 0;
+	int fd, r;
+
+	fd = openat(st->dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	while (got < RECORD_MAX && (n = read(fd, buf + got, RECORD_MAX - got)) != 0) {
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			r = -errno;
+			close(fd);
+			return r;
+		}
+		got += (size_t)n;
+	}
+	close(fd);
+	buf[got] = '\0';
+	if (got == RECORD_MAX || memchr(buf, '\0', got))
+		return -EINVAL;
+	r = record_parse(buf, rec);
+	if (r == 0 && strcmp(rec->mdev, name) != 0)
+		r = -EINVAL;
+	return r;
+}
+
+int owner_get(struct owner_store *st, const char *uuid, struct owner_record *rec)
+{
+	if (!uuid_ok(uuid))
+		return -EINVAL;
+	return record_read(st, uuid, rec);
+}
+
+int owner_put(struct owner_store *st, const struct owner_record *rec)
+{
+	char buf[RECORD_MAX], tmp[64], domain[OWNER_DOMAIN_NAME_MAX + 1];
+	int fd, n, r;
+
+	if (!uuid_ok(rec->mdev) || !uuid_ok(rec->domain_uuid) ||
+	    !mdev_parent_valid(rec->parent) || !mdev_type_valid(rec->type) || !rec->domain[0])
+		return -EINVAL;
+	/* The name is only for people; keep the record one field a line. */
+	snprintf(domain, sizeof(domain), "%s", rec->domain);
+	for (char *p = domain; *p; p++)
+		if ((unsigned char)*p < 0x20)
+			*p = '?';
+	n = snprintf(buf, sizeof(buf), "mdev=%s\ndomain_uuid=%s\ndomain=%s\nparent=%s\ntype=%s\n",
+		     rec->mdev, rec->domain_uuid, domain, rec->parent, rec->type);
+	if (n < 0 || n >= (int)sizeof(buf))
+		return -EINVAL;
+
+	snprintf(tmp, sizeof(tmp), ".%s.tmp", rec->mdev);
+	/* A leftover from a killed hook is ours to replace (we hold the lock). */
+	if (unlinkat(st->dirfd, tmp, 0) < 0 && errno != ENOENT)
+		return -errno;
+	fd = openat(st->dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -errno;
+	r = write_all(fd, buf, (size_t)n);
+	if (r == 0 && fsync(fd) < 0)
+		r = -errno;
+	if (close(fd) < 0 && r == 0)
+		r = -errno;
+	if (r == 0 && renameat(st->dirfd, tmp, st->dirfd, rec->mdev) < 0)
+		r = -errno;
+	if (r == 0 && fsync(st->dirfd) < 0)
+		r = -errno;
+	if (r < 0)
+		unlinkat(st->dirfd, tmp, 0);
+	return r;
+}
+
+int owner_del(struct owner_store *st, const char *uuid)
+{
+	if (!uuid_ok(uuid))
+		return -EINVAL;
+	if (unlinkat(st->dirfd, uuid, 0) < 0 && errno != ENOENT)
+		return -errno;
+	return 0;
+}
+
+static int cmp_record(const void *a, const void *b)
+{
+	return strcmp(((const struct owner_record *)a)->mdev,
+		      ((const struct owner_record *)b)->mdev);
+}
+
+int owner_list(struct owner_store *st, struct owner_record **recs, size_t *n)
+{
+	struct owner_record *v = NULL;
+	size_t cnt = 0, cap = 0;
+	struct dirent *de;
+	DIR *d;
+	int fd, r = 0;
+
+	*recs = NULL;
+	*n = 0;
+	fd = openat(st->dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	d = fdopendir(fd);
+	if (!d) {
+		r = -errno;
+		close(fd);
+		return r;
+	}
+	while ((errno = 0, de = readdir(d))) {
+		struct owner_record rec;
+
+		if (!uuid_ok(de->d_name))
+			continue;   /* the lock, temporary files */
+		r = record_read(st, de->d_name, &rec);
+		if (r == -ENOENT) {
+			r = 0;
+			continue;
+		}
+		if (r < 0) {
+			log_warn("ignoring malformed ownership record %s: %s", de->d_name,
+				 strerror(-r));
+			r = 0;
+			continue;
+		}
+		if (cnt == cap) {
+			struct owner_record *p;
+
+			cap = cap ? cap * 2 : 8;
+			p = realloc(v, cap * sizeof(*v));
+			if (!p) {
+				r = -ENOMEM;
+				break;
+			}
+			v = p;
+		}
+		v[cnt++] = rec;
+	}
+	if (r == 0 && errno)
+		r = -errno;
+	closedir(d);
+	if (r < 0) {
+		free(v);
+		return r;
+	}
+	if (cnt > 1)
+		qsort(v, cnt, sizeof(*v), cmp_record);
+	*recs = v;
+	*n = cnt;
+	return 0;
+}
+
+void owner_close(struct owner_store *st)
+{
+	owner_unlock(st);
+	if (st->dirfd >= 0) {
+		close(st->dirfd);
+		st->dirfd = -1;
+	}
+}

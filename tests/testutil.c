@@ -1,0 +1,297 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "mdev.h"
+#include "testutil.h"
+
+char *tu_tmpdir(void)
+{
+	const char *base = getenv("TMPDIR");
+	char *dir = tu_fmt("%s/vgpu-test.XXXXXX", base && *base ? base : "/tmp");
+
+	assert_non_null(mkdtemp(dir));
+	return dir;
+}
+
+static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)ftw;
+	if (flag == FTW_DP)
+		return rmdir(path) < 0 ? -1 : 0;
+	return unlink(path) < 0 ? -1 : 0;
+}
+
+void tu_rmtree(const char *path)
+{
+	nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+char *tu_copy_fixture(const char *name, const char *dst)
+{
+	char *cmd = tu_fmt("cp -a '%s/%s' '%s/'", FIXTURES_DIR, name, dst);
+	const char *base = strrchr(name, '/');
+
+	assert_int_equal(system(cmd), 0);
+	free(cmd);
+	return tu_fmt("%s/%s", dst, base ? base + 1 : name);
+}
+
+void tu_write_file_mode(const char *path, const char *content, unsigned mode)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+
+	assert_true(fd >= 0);
+	assert_int_equal(write_all(fd, content, strlen(content)), 0);
+	assert_int_equal(fchmod(fd, mode), 0);
+	close(fd);
+}
+
+void tu_write_file(const char *path, const char *content)
+{
+	tu_write_file_mode(path, content, 0644);
+}
+
+char *tu_read_file(const char *path)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = fopen(path, "re");
+	int c;
+
+	if (!f)
+		return NULL;
+	while ((c = getc(f)) != EOF) {
+		buf = realloc(buf, len + 2);
+		assert_non_null(buf);
+		buf[len++] = (char)c;
+	}
+	fclose(f);
+	if (!buf)
+		buf = calloc(1, 1);
+	assert_non_null(buf);
+	buf[len] = '\0';
+	return buf;
+}
+
+bool tu_exists(const char *path)
+{
+	struct stat st;
+
+	return lstat(path, &st) == 0;
+}
+
+char *tu_fmt(const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+	int n;
+
+	va_start(ap, fmt);
+	n = vasprintf(&s, fmt, ap);
+	va_end(ap);
+	assert_true(n >= 0);
+	return s;
+}
+
+static char *dir_of(const char *path)
+{
+	char *d = strdup(path), *slash;
+
+	assert_non_null(d);
+	slash = strrchr(d, '/');
+	if (slash)
+		*slash = '\0';
+	return d;
+}
+
+static int avail_add(const char *typedir, int delta)
+{
+	char *path = tu_fmt("%s/available_instances", typedir), buf[32];
+	long n;
+	int r = 0;
+
+	if (attr_read(path, buf, sizeof(buf), false) < 0) {
+		free(path);
+		return -EIO;
+	}
+	n = strtol(buf, NULL, 10);
+	if (n + delta < 0) {
+		r = -ENOSPC;
+	} else {
+		snprintf(buf, sizeof(buf), "%ld\n", n + delta);
+		tu_write_file(path, buf);
+	}
+	free(path);
+	return r;
+}
+
+static int nth(const int *table, size_t n, size_t *count)
+{
+	size_t i = (*count)++;
+
+	return i < n ? table[i] : 0;
+}
+
+void tu_make_device(const char *root, const char *parent, const char *type, const char *uuid)
+{
+	char real[PATH_MAX], *pdir, *dev, *link, *bus, *mdir;
+	int r;
+
+	pdir = tu_fmt("%s/class/mdev_bus/%s", root, parent);
+	if (!realpath(pdir, real)) {
+		free(pdir);
+		pdir = tu_fmt("%s/bus/pci/devices/%s", root, parent);
+		assert_non_null(realpath(pdir, real));
+	}
+	dev = tu_fmt("%s/%s", real, uuid);
+	assert_int_equal(mkdir(dev, 0755), 0);
+	link = tu_fmt("%s/mdev_type", dev);
+	mdir = tu_fmt("../mdev_supported_types/%s", type);
+	assert_int_equal(symlink(mdir, link), 0);
+	free(link);
+	link = tu_fmt("%s/remove", dev);
+	tu_write_file_mode(link, "", 0200);
+	bus = tu_fmt("%s/bus/mdev/devices/%s", root, uuid);
+	r = symlink(dev, bus);
+	assert_int_equal(r, 0);
+	free(link);
+	free(mdir);
+	free(bus);
+	free(dev);
+	free(pdir);
+}
+
+static int kernel_create(struct tu_kernel *k, const char *path, const char *data, size_t len)
+{
+	char uuid[MDEV_UUID_LEN + 1], in[40], *typedir, *typesdir, *pdir, *bus, *type;
+	int r = 0;
+
+	if (len != 36 && !(len == 37 && data[36] == '\n'))
+		return -EINVAL;
+	snprintf(in, sizeof(in), "%.36s", data);
+	if (mdev_uuid_canon(in, uuid) < 0)
+		return -EINVAL;
+	typedir = dir_of(path);
+	typesdir = dir_of(typedir);
+	pdir = dir_of(typesdir);
+	bus = tu_fmt("%s/bus/mdev/devices/%s", k->root, uuid);
+	type = strrchr(typedir, '/') + 1;
+	if (tu_exists(bus)) {
+		r = -EEXIST;
+	} else if ((r = avail_add(typedir, -1)) == 0) {
+		/* Same shape as the kernel's: the device in its parent's directory. */
+		tu_make_device(k->root, strrchr(pdir, '/') + 1, type, uuid);
+	}
+	free(bus);
+	free(pdir);
+	free(typesdir);
+	free(typedir);
+	return r;
+}
+
+int tu_kernel_write(void *opaque, const char *path, const char *data, size_t len)
+{
+	struct tu_kernel *k = opaque;
+	size_t rootlen = strlen(k->root);
+	const char *rel = strncmp(path, k->root, rootlen) == 0 ? path + rootlen : path;
+	char *entry = tu_fmt("%s %.*s", rel, (int)len, data);
+	size_t plen = strlen(path);
+	int e;
+
+	strv_add(&k->log, entry);
+	free(entry);
+	if (plen > 7 && strcmp(path + plen - 7, "/create") == 0) {
+		if (!tu_exists(path))
+			return -ENOENT;
+		e = nth(k->fail_create, ARRAY_SIZE(k->fail_create), &k->n_create);
+		return e ? -e : kernel_create(k, path, data, len);
+	}
+	if (plen > 7 && strcmp(path + plen - 7, "/remove") == 0) {
+		char real[PATH_MAX], link[PATH_MAX], *dev = dir_of(path), *typedir, *mt;
+		ssize_t n;
+
+		if (!tu_exists(path)) {
+			free(dev);
+			return -ENOENT;
+		}
+		e = k->fail_remove_always ? k->fail_remove_always
+					  : nth(k->fail_remove, ARRAY_SIZE(k->fail_remove), &k->n_remove);
+		if (e || len < 1 || data[0] != '1') {
+			free(dev);
+			return e ? -e : (len && data[0] == '0' ? 0 : -EINVAL);
+		}
+		assert_non_null(realpath(dev, real));
+		mt = tu_fmt("%s/mdev_type", real);
+		n = readlink(mt, link, sizeof(link) - 1);
+		assert_true(n > 0);
+		link[n] = '\0';
+		typedir = tu_fmt("%s/%s", real, link);
+		avail_add(typedir, +1);
+		unlink(mt);
+		free(mt);
+		mt = tu_fmt("%s/remove", real);
+		unlink(mt);
+		free(mt);
+		assert_int_equal(rmdir(real), 0);
+		assert_int_equal(unlink(dev), 0);
+		free(typedir);
+		free(dev);
+		return 0;
+	}
+	return mdev_sysfs_write(NULL, path, data, len);
+}
+
+size_t tu_kernel_writes(const struct tu_kernel *k, const char *suffix)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < k->log.n; i++) {
+		const char *sp = strchr(k->log.v[i], ' ');
+		size_t slen = strlen(suffix);
+
+		if (sp && (size_t)(sp - k->log.v[i]) >= slen &&
+		    strncmp(sp - slen, suffix, slen) == 0)
+			n++;
+	}
+	return n;
+}
+
+static struct strv captured;
+
+static void capture(void *opaque, int priority, const char *msg)
+{
+	(void)opaque;
+	(void)priority;
+	strv_add(&captured, msg);
+}
+
+void tu_log_capture(void)
+{
+	strv_free(&captured);
+	log_set_fn(capture, NULL);
+}
+
+bool tu_log_has(const char *needle)
+{
+	for (size_t i = 0; i < captured.n; i++)
+		if (strstr(captured.v[i], needle))
+			return true;
+	return false;
+}
+
+void tu_log_dump(void)
+{
+	for (size_t i = 0; i < captured.n; i++)
+		fprintf(stderr, "log: %s\n", captured.v[i]);
+}

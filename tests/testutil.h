@@ -1,0 +1,74 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * testutil.h: what the cmocka tests share: temporary trees made from tests/fixtures, a fake
+ * kernel behind the mdev write seam, and a captured log.
+ */
+#ifndef VGPU_TESTUTIL_H
+#define VGPU_TESTUTIL_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "util.h"
+
+/* tu_tmpdir: a new directory under $TMPDIR or /tmp, newly allocated; fails the test on error. */
+char *tu_tmpdir(void);
+
+/* tu_rmtree: remove @path and everything below it (not following links). */
+void tu_rmtree(const char *path);
+
+/* tu_copy_fixture: copy tests/fixtures/@name (a tree, links kept) to @dst/@name and return
+ * that path, newly allocated. */
+char *tu_copy_fixture(const char *name, const char *dst);
+
+/* tu_write_file: create @path with @content (mode 0644, or @mode); fails the test on error. */
+void tu_write_file(const char *path, const char *content);
+void tu_write_file_mode(const char *path, const char *content, unsigned mode);
+
+/* tu_read_file: the content of @path, newly allocated, or NULL when it does not exist. */
+char *tu_read_file(const char *path);
+
+/* tu_exists: whether @path exists (lstat). */
+bool tu_exists(const char *path);
+
+/* tu_fmt: a newly allocated formatted string. */
+char *tu_fmt(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/*
+ * A fake kernel: set kernel.root and pass tu_kernel_write with &kernel as the mdev write
+ * seam. A write of a UUID to <type>/create makes the device the way the kernel does
+ * (<parent dir>/<uuid>/ with remove and mdev_type, bus/mdev/devices/<uuid>), checks and
+ * decrements available_instances (ENOSPC at 0) and refuses an existing UUID (EEXIST).
+ * A write of "1" to remove undoes it. Every write is recorded in @log as "PATH DATA" with
+ * PATH relative to the root.
+ */
+struct tu_kernel {
+	const char *root;
+	int fail_create[8];       /* errno for the Nth create (0-based), 0: succeed */
+	int fail_remove[8];       /* errno for the Nth remove of "1", 0: succeed */
+	int fail_remove_always;   /* when non-zero, every remove fails with it */
+	size_t n_create, n_remove;
+	struct strv log;
+};
+
+int tu_kernel_write(void *opaque, const char *path, const char *data, size_t len);
+
+/* tu_kernel_writes: how many recorded writes end with @suffix ("/create", "/remove"). */
+size_t tu_kernel_writes(const struct tu_kernel *k, const char *suffix);
+
+/* tu_make_device: make device @uuid of @type on @parent by hand (as mdevctl or a person
+ * would), in the tree @root, without touching available_instances. */
+void tu_make_device(const char *root, const char *parent, const char *type, const char *uuid);
+
+/* Captured log: every message of log.h, one per entry. tu_log_capture() starts capturing
+ * (clearing earlier messages); tu_log_has() tells whether any message contains @needle. */
+void tu_log_capture(void);
+bool tu_log_has(const char *needle);
+void tu_log_dump(void);
+
+#endif

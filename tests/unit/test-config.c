@@ -1,0 +1,205 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "testutil.h"
+
+static char *tmp;
+
+static int setup(void **state)
+{
+	(void)state;
+	tmp = tu_tmpdir();
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	tu_rmtree(tmp);
+	free(tmp);
+	return 0;
+}
+
+static int load(const char *text, struct config **cfg, struct strv *errors)
+{
+	char *path = tu_fmt("%s/vgpu-hook.conf", tmp);
+	int r;
+
+	tu_write_file(path, text);
+	r = config_load(path, geteuid(), cfg, errors);
+	free(path);
+	return r;
+}
+
+static void test_full(void **state)
+{
+	struct strv errors = { 0 };
+	const struct config_section *d;
+	struct config *cfg;
+
+	(void)state;
+	assert_int_equal(load("# comment\n; comment\n[defaults]\nsysfs_root = /tmp/sys\n"
+			      "state_dir = /tmp/state  ; inline\nparent = auto\n"
+			      "type = i915-GVTg_V5_4 i915-GVTg_V5_8\nremove_retries = 7\n\n"
+			      "[domain win 10]\nparent = 0000:00:02.0\ntype = i915-GVTg_V5_2\n"
+			      "[domain other]\nremove_retries = 0\n", &cfg, &errors), 0);
+	assert_int_equal(errors.n, 0);
+	assert_true(cfg->found);
+	assert_string_equal(cfg->sysfs_root, "/tmp/sys");
+	assert_string_equal(cfg->state_dir, "/tmp/state");
+	assert_string_equal(cfg->defaults.parent, "auto");
+	assert_int_equal(cfg->defaults.types.n, 2);
+	assert_string_equal(cfg->defaults.types.v[1], "i915-GVTg_V5_8");
+	d = config_domain(cfg, "win 10");
+	assert_non_null(d);
+	assert_string_equal(d->parent, "0000:00:02.0");
+	assert_string_equal(d->types.v[0], "i915-GVTg_V5_2");
+	assert_null(config_domain(cfg, "win"));
+	assert_int_equal(config_remove_retries(cfg, "win 10"), 7);
+	assert_int_equal(config_remove_retries(cfg, "other"), 0);
+	config_free(cfg);
+}
+
+static void test_missing_means_defaults(void **state)
+{
+	struct config *cfg;
+	char *path = tu_fmt("%s/none.conf", tmp);
+
+	(void)state;
+	assert_int_equal(config_load(path, 0, &cfg, NULL), 0);
+	assert_false(cfg->found);
+	assert_string_equal(cfg->sysfs_root, "/sys");
+	assert_string_equal(cfg->state_dir, "/run/vgpu-hook");
+	assert_int_equal(config_remove_retries(cfg, "x"), CONFIG_DEFAULT_REMOVE_RETRIES);
+	config_free(cfg);
+	free(path);
+}
+
+/* Each error: its errno-free message, with the line it names. */
+static const struct {
+	const char *text;
+	const char *msg;
+} bad[] = {
+	{ "parent = auto\n", ":1: 'parent' is outside any section" },
+	{ "[defaults]\nparent = ../../etc\n", ":2: parent '../../etc' is neither auto" },
+	{ "[defaults]\nparent = 0000:00:02.0/x\n", ":2: parent" },
+	{ "[defaults]\ntype = i915/../x\n", ":2: type 'i915/../x' is not an mdev type" },
+	{ "[defaults]\ntype = a a\n", ":2: type 'a' is listed twice" },
+	{ "[defaults]\ntype = \n", ":2: type is empty" },
+	{ "[defaults]\ntype = a\ntype = b\n", ":3: type is set twice" },
+	{ "[defaults]\nremove_retries = 101\n", ":2: remove_retries '101' is not a number" },
+	{ "[defaults]\nremove_retries = 0x3\n", ":2: remove_retries" },
+	{ "[defaults]\nsysfs_root = sys\n", ":2: sysfs_root 'sys' is not an absolute path" },
+	{ "[defaults]\nstate_dir = /run/../tmp\n", ":2: state_dir '/run/../tmp'" },
+	{ "[domain x]\nstate_dir = /run/x\n", ":2: state_dir is host-wide" },
+	{ "[defaults]\ncolour = blue\n", ":2: unknown key 'colour'" },
+	{ "[default]\ntype = a\n", ":2: unknown section [default]" },
+	{ "[domain]\ntype = a\n", ":2: unknown section [domain]" },
+	{ "[defaults\ntype = a\n", ":1: syntax error" },
+	{ "[defaults]\njust words\n", ":2: syntax error" },
+	{ "[defaults]\ntype = a\n  b\n", ":3: indented line" },
+};
+
+static void test_errors(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		struct strv errors = { 0 };
+		struct config *cfg = NULL;
+		int r = load(bad[i].text, &cfg, &errors);
+		bool found = false;
+
+		for (size_t e = 0; e < errors.n; e++)
+			found = found || strstr(errors.v[e], bad[i].msg);
+		if (r != -EINVAL || !found)
+			fail_msg("case %zu: r=%d, first error '%s', want '%s'", i, r,
+				 errors.n ? errors.v[0] : "", bad[i].msg);
+		assert_null(cfg);
+		assert_non_null(strstr(errors.v[0], "/vgpu-hook.conf:"));
+		strv_free(&errors);
+	}
+}
+
+static void test_every_error_reported(void **state)
+{
+	struct strv errors = { 0 };
+	struct config *cfg;
+
+	(void)state;
+	assert_int_equal(load("[defaults]\nparent = ..\ntype = a/b\ncolour = x\n", &cfg, &errors),
+			 -EINVAL);
+	assert_int_equal(errors.n, 3);
+	assert_non_null(strstr(errors.v[2], ":4: unknown key"));
+	strv_free(&errors);
+}
+
+static void test_long_line_and_nul(void **state)
+{
+	struct strv errors = { 0 };
+	struct config *cfg;
+	char *big = malloc(1 << 20);
+	char *path = tu_fmt("%s/vgpu-hook.conf", tmp);
+	static const char nul[] = "[defaults]\ntype = a\0b\n";
+	FILE *f;
+
+	(void)state;
+	memset(big, 'x', (1 << 20) - 1);
+	memcpy(big, "[defaults]\ntype = ", 18);
+	big[(1 << 20) - 1] = '\0';
+	assert_int_equal(load(big, &cfg, &errors), -EINVAL);
+	assert_non_null(strstr(errors.v[0], ":2: line longer than"));
+	strv_free(&errors);
+	free(big);
+
+	f = fopen(path, "we");
+	assert_non_null(f);
+	assert_int_equal(fwrite(nul, 1, sizeof(nul) - 1, f), sizeof(nul) - 1);
+	fclose(f);
+	assert_int_equal(config_load(path, geteuid(), &cfg, &errors), -EINVAL);
+	assert_non_null(strstr(errors.v[0], ":2: NUL byte"));
+	strv_free(&errors);
+	free(path);
+}
+
+static void test_owner_and_mode(void **state)
+{
+	struct strv errors = { 0 };
+	struct config *cfg;
+	char *path = tu_fmt("%s/vgpu-hook.conf", tmp);
+
+	(void)state;
+	tu_write_file_mode(path, "[defaults]\n", 0664);
+	assert_int_equal(config_load(path, geteuid(), &cfg, &errors), -EPERM);
+	assert_non_null(strstr(errors.v[0], "writable by group or other"));
+	strv_free(&errors);
+	tu_write_file_mode(path, "[defaults]\n", 0602);
+	assert_int_equal(config_load(path, geteuid(), &cfg, &errors), -EPERM);
+	strv_free(&errors);
+	tu_write_file_mode(path, "[defaults]\n", 0644);
+	assert_int_equal(config_load(path, geteuid() + 1, &cfg, &errors), -EPERM);
+	assert_non_null(strstr(errors.v[0], "owned by another user"));
+	strv_free(&errors);
+	assert_int_equal(config_load(tmp, geteuid(), &cfg, &errors), -EINVAL);
+	assert_non_null(strstr(errors.v[0], "not a regular file"));
+	strv_free(&errors);
+	free(path);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_full, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_missing_means_defaults, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_errors, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_every_error_reported, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_long_line_and_nul, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_owner_and_mode, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

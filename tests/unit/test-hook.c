@@ -1,0 +1,523 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * hook_run() through the sequences libvirt makes (research/hook-anchors.md 1.1), with
+ * tu_kernel standing in for the kernel behind the mdev write seam.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "hook.h"
+#include "owner.h"
+#include "testutil.h"
+
+#define GVT "0000:00:02.0"
+#define U1 "11111111-2222-4333-8444-000000000001"
+#define U2 "11111111-2222-4333-8444-000000000002"
+#define ONE_UUID "aaaaaaaa-0000-4000-8000-000000000001"
+
+struct fx {
+	char *tmp, *root, *state, *conf;
+	struct tu_kernel kernel;
+	struct hook_env env;
+	char err[1024];
+};
+
+static int setup(void **state)
+{
+	struct fx *fx = calloc(1, sizeof(*fx));
+	char *text;
+
+	fx->tmp = tu_tmpdir();
+	fx->root = tu_copy_fixture("sysfs/host", fx->tmp);
+	fx->state = tu_fmt("%s/state", fx->tmp);
+	fx->conf = tu_fmt("%s/vgpu-hook.conf", fx->tmp);
+	text = tu_fmt("[defaults]\nsysfs_root = %s\nstate_dir = %s\nparent = " GVT "\n"
+		      "type = i915-GVTg_V5_4\nremove_retries = 3\n", fx->root, fx->state);
+	tu_write_file(fx->conf, text);
+	free(text);
+	fx->kernel.root = fx->root;
+	hook_env_init(&fx->env, fx->conf);
+	fx->env.config_owner = geteuid();
+	fx->env.write = tu_kernel_write;
+	fx->env.write_opaque = &fx->kernel;
+	fx->env.retry_delay_ms = 0;
+	fx->env.lock_timeout_ms = 1000;
+	tu_log_capture();
+	*state = fx;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fx *fx = *state;
+
+	tu_rmtree(fx->tmp);
+	strv_free(&fx->kernel.log);
+	free(fx->tmp);
+	free(fx->root);
+	free(fx->state);
+	free(fx->conf);
+	free(fx);
+	return 0;
+}
+
+/* Run one hook call with @xml (text) on stdin; check that stdout stays empty. */
+static int call_xml(struct fx *fx, const char *name, const char *op, const char *subop,
+		    const char *extra, const char *xml)
+{
+	char *in = tu_fmt("%s/stdin", fx->tmp), *out = tu_fmt("%s/stdout", fx->tmp);
+	int fd, saved, status;
+	struct stat st;
+
+	tu_write_file(in, xml ? xml : "");
+	fd = open(in, O_RDONLY);
+	assert_true(fd >= 0);
+	saved = dup(STDOUT_FILENO);
+	tu_write_file(out, "");
+	{
+		int ofd = open(out, O_WRONLY);
+
+		dup2(ofd, STDOUT_FILENO);
+		close(ofd);
+	}
+	status = hook_run(&fx->env, name, op, subop, extra, fd, fx->err, sizeof(fx->err));
+	fflush(stdout);
+	dup2(saved, STDOUT_FILENO);
+	close(saved);
+	close(fd);
+	assert_int_equal(stat(out, &st), 0);
+	assert_int_equal(st.st_size, 0);   /* never a byte on stdout */
+	assert_null(strchr(fx->err, '\n'));
+	free(in);
+	free(out);
+	return status;
+}
+
+static char *fixture(const char *name)
+{
+	char *path = tu_fmt("%s/domains/%s", FIXTURES_DIR, name), *xml = tu_read_file(path);
+
+	assert_non_null(xml);
+	free(path);
+	return xml;
+}
+
+static int call(struct fx *fx, const char *name, const char *op, const char *subop,
+		const char *extra, const char *file)
+{
+	char *xml = fixture(file);
+	int status = call_xml(fx, name, op, subop, extra, xml);
+
+	free(xml);
+	return status;
+}
+
+static char *avail(struct fx *fx, const char *parent, const char *type)
+{
+	char *path = tu_fmt("%s/bus/pci/devices/%s/mdev_supported_types/%s/available_instances",
+			    fx->root, parent, type);
+	char *v = tu_read_file(path);
+
+	free(path);
+	return v;
+}
+
+static bool device(struct fx *fx, const char *uuid)
+{
+	char *path = tu_fmt("%s/bus/mdev/devices/%s", fx->root, uuid);
+	bool r = tu_exists(path);
+
+	free(path);
+	return r;
+}
+
+static bool record(struct fx *fx, const char *uuid)
+{
+	char *path = tu_fmt("%s/%s", fx->state, uuid);
+	bool r = tu_exists(path);
+
+	free(path);
+	return r;
+}
+
+static void assert_avail(struct fx *fx, const char *type, const char *want)
+{
+	char *v = avail(fx, GVT, type);
+
+	assert_string_equal(v, want);
+	free(v);
+}
+
+static void lifecycle(struct fx *fx, const char *reason)
+{
+	static const char *const mid[][3] = {
+		{ "start", "begin", "-" }, { "started", "begin", "-" }, { "stopped", "end", "-" },
+	};
+	struct owner_store st;
+	struct owner_record rec;
+
+	assert_int_equal(call(fx, "one", "prepare", "begin", "-", "one.xml"), 0);
+	assert_int_equal(tu_kernel_writes(&fx->kernel, "/create"), 1);
+	assert_string_equal(fx->kernel.log.v[0], "/class/mdev_bus/" GVT
+			    "/mdev_supported_types/i915-GVTg_V5_4/create " U1);
+	assert_true(device(fx, U1));
+	assert_avail(fx, "i915-GVTg_V5_4", "2\n");
+	assert_int_equal(owner_open(fx->state, false, &st), 0);
+	assert_int_equal(owner_get(&st, U1, &rec), 0);
+	assert_string_equal(rec.domain_uuid, ONE_UUID);
+	assert_string_equal(rec.domain, "one");
+	assert_string_equal(rec.type, "i915-GVTg_V5_4");
+	owner_close(&st);
+
+	for (size_t i = 0; i < ARRAY_SIZE(mid); i++)
+		assert_int_equal(call(fx, "one", mid[i][0], mid[i][1], mid[i][2], "one.xml"), 0);
+	assert_int_equal(fx->kernel.log.n, 1);   /* the other operations write nothing */
+
+	assert_int_equal(call(fx, "one", "release", "end", reason, "one.xml"), 0);
+	assert_int_equal(fx->kernel.log.n, 2);
+	assert_string_equal(fx->kernel.log.v[1], "/bus/mdev/devices/" U1 "/remove 1");
+	assert_false(device(fx, U1));
+	assert_false(record(fx, U1));
+	assert_avail(fx, "i915-GVTg_V5_4", "3\n");
+	assert_true(tu_log_has("one: created vGPU " U1 ": i915-GVTg_V5_4 on " GVT));
+	assert_true(tu_log_has("one: removed vGPU " U1));
+}
+
+static void test_lifecycle(void **state)
+{
+	lifecycle(*state, "-");
+}
+
+static void test_lifecycle_destroyed(void **state)
+{
+	lifecycle(*state, "destroyed");
+}
+
+static void test_lifecycle_from_snapshot(void **state)
+{
+	lifecycle(*state, "from snapshot");
+}
+
+static void test_other_ops_touch_nothing(void **state)
+{
+	static const char *const ops[][3] = {
+		{ "reconnect", "begin", "-" }, { "migrate", "begin", "-" },
+		{ "restore", "begin", "-" }, { "attach", "begin", "-" },
+		{ "prepare", "end", "-" }, { "release", "begin", "-" }, { "bogus", "-", "-" },
+	};
+	struct fx *fx = *state;
+
+	for (size_t i = 0; i < ARRAY_SIZE(ops); i++)
+		assert_int_equal(call(fx, "one", ops[i][0], ops[i][1], ops[i][2], "one.xml"), 0);
+	/* Not even stdin: a broken XML changes nothing for them. */
+	assert_int_equal(call_xml(fx, "one", "reconnect", "begin", "-", "<broken"), 0);
+	assert_int_equal(fx->kernel.log.n, 0);
+	assert_false(tu_exists(fx->state));
+}
+
+static void test_failed_start_removes_nothing(void **state)
+{
+	struct fx *fx = *state;
+
+	fx->kernel.fail_create[0] = ENOSPC;
+	assert_int_equal(call(fx, "one", "prepare", "begin", "-", "one.xml"), 1);
+	assert_non_null(strstr(fx->err, "one: cannot create vGPU " U1 ": i915-GVTg_V5_4 on " GVT
+				": no free instance: GVT-g aperture or fences exhausted, or all 7 "
+				"vGPU slots used"));
+	assert_non_null(strstr(fx->err, "(No space left on device)"));
+	assert_non_null(strstr(fx->err, "vgpu-hook --types"));
+	assert_false(record(fx, U1));
+	assert_int_equal(call(fx, "one", "stopped", "end", "-", "one.xml"), 0);
+	assert_int_equal(call(fx, "one", "release", "end", "failed", "one.xml"), 0);
+	assert_int_equal(tu_kernel_writes(&fx->kernel, "/remove"), 0);
+	assert_avail(fx, "i915-GVTg_V5_4", "3\n");
+}
+
+static void test_same_uuid_two_domains(void **state)
+{
+	struct fx *fx = *state;
+
+	assert_int_equal(call(fx, "one", "prepare", "begin", "-", "one.xml"), 0);
+	/* "other" names one's vGPU: refused, and its failed start removes nothing of one's. */
+	assert_int_equal(call(fx, "other", "prepare", "begin", "-", "other.xml"), 1);
+	assert_non_null(strstr(fx->err, "other: vGPU " U1 " is in use by domain one"));
+	assert_int_equal(call(fx, "other", "release", "end", "failed", "other.xml"), 0);
+	assert_int_equal(tu_kernel_writes(&fx->kernel, "/remove"), 0);
+	assert_true(device(fx, U1));
+	assert_true(record(fx, U1));
+	assert_int_equal(call(fx, "one", "release", "end", "-", "one.xml"), 0);
+	assert_false(device(fx, U1));
+}
+
+static void test_second_create_fails_rolls_back(void **state)
+{
+	struct fx *fx = *state;
+
+	fx->kernel.fail_create[1] = ENOSPC;
+	assert_int_equal(call(fx, "two", "prepare", "begin", "-", "two.xml"), 1);
+	assert_non_null(strstr(fx->err, "cannot create vGPU " U2 ": i915-GVTg_V5_8 on " GVT));
+	assert_int_equal(tu_kernel_writes(&fx->kernel, "/create"), 2);
+	assert_int_equal(tu_kernel_writes(&fx->kernel, "/remove"), 1);   /* the first one */
+	assert_false(device(fx, U1));
+	assert_false(device(fx, U2));
+	assert_false(record(fx, U1));
+	assert_false(record(fx, U2));
+	assert_avail(fx, "i915-GVTg_V5_4", "3\n");
+	assert_avail(fx, "i915-GVTg_V5_8", "7\n");
+	assert_true(tu_log_has("two: rolled back vGPU " U1));
+}
+
+/* Each kernel errno at create: exit 1, its reason and advice in the one line. */
+static void test_create_errnos(void **state)
+{
+	static const struct {
+		int err;
+		const char *words;
+	} cases[] = {
+		{ ENOSPC, "all 7 vGPU slots used; stop a guest using one or pick a smaller type" },
+		{ EUSERS, "no free instance left on this parent" },
+		{ EEXIST, "a device with this UUID exists on another parent; give the domain its "
+			  "own UUID: vgpu-xml --add-vgpu (File exists)" },
+		{ EINVAL, "the kernel refused the UUID (Invalid argument)" },
+		{ ENOENT, "GVT-g not enabled or type hidden by a small aperture" },
+		{ ENODEV, "the parent device is being removed (No such device)" },
+		{ EBUSY, "(Device or resource busy)" },
+	};
+	struct fx *fx = *state;
+
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		fx->kernel.n_create = 0;
+		fx->kernel.fail_create[0] = cases[i].err;
+		assert_int_equal(call(fx, "one", "prepare", "begin", "-", "one.xml"), 1);
+		if (!strstr(fx->err, cases[i].words) ||
+		    !strstr(fx->err, "one: cannot create vGPU " U1 ": i915-GVTg_V5_4 on " GVT))
+			fail_msg("errno %d: '%s'", cases[i].err, fx->err);
+		assert_false(record(fx, U1));
+		assert_false(device(fx, U1));
+	}
+}
+
+static void test_remove_retries(void **state)
+{
+	struct fx *fx = *state;
+
+	assert_int_equal(call(fx, "one", "prepare", "begin", "-", "one.xml"), 0);
+	fx->kernel.fail_remove[0] = EBUSY;
+	fx->kernel.fail_remove[1] = EAGAIN;
+	assert_int_equal(call(fx, "one", "release", "end", "-", "one.xml"), 0);
+	assert_int_equal(tu_kernel_writes(&fx->kernel, "/remove"), 3);
+	assert_false(device(fx, U1));
+	assert_false(record(fx, U1));
+}
+
+static void test_remove_gives_up_bounded(void **state)
+{
+	struct fx *fx = *state;
+
+	assert_int_equal(call(fx, "one", "prepare", "begin", "-", "one.xml"), 0);
+	fx->kernel.fail_remove_always = EBUSY;
+	assert_int_equal(call(fx, "one", "release", "end", "-", "one.xml"), 0);
+	assert_int_equal(tu_kernel_writes(&fx->kernel, "/remove"), 4);   /* 1 + 3 retries */
+	assert_true(device(fx, U1));
+	assert_true(record(fx, U1));   /* kept, so that the next release retries */
+	assert_true(tu_log_has("cannot remove vGPU " U1));
+	fx->kernel.fail_remove_always = 0;
+	assert_int_equal(call(fx, "one", "release", "end", "-", "one.xml"), 0);
+	assert_false(device(fx, U1));
+	assert_false(record(fx, U1));
+}
+
+static void test_adopts_precreated(void **state)
+{
+	struct fx *fx = *state;
+
+	tu_make_device(fx->root, GVT, "i915-GVTg_V5_4", U1);
+	assert_int_equal(call(fx, "one", "prepare", "begin", "-", "one.xml"), 0);
+	assert_int_equal(fx->kernel.log.n, 0);
+	assert_false(record(fx, U1));
+	assert_true(tu_log_has("was not created by vgpu-hook: using it, never removed"));
+	assert_int_equal(call(fx, "one", "release", "end", "-", "one.xml"), 0);
+	assert_int_equal(fx->kernel.log.n, 0);
+	assert_true(device(fx, U1));
+}
+
+static void test_refuses_mismatching_device(void **state)
+{
+	struct fx *fx = *state;
+
+	tu_make_device(fx->root, GVT, "i915-GVTg_V5_8", U1);
+	assert_int_equal(call(fx, "one", "prepare", "begin", "-", "one.xml"), 1);
+	assert_non_null(strstr(fx->err, "exists as i915-GVTg_V5_8 on " GVT
+				", but the domain asks for i915-GVTg_V5_4 on " GVT " (metadata)"));
+	assert_int_equal(fx->kernel.log.n, 0);
+}
+
+static void test_hot_unplugged_is_not_leaked(void **state)
+{
+	struct fx *fx = *state;
+	char *xml = fixture("two.xml"), *cut;
+
+	assert_int_equal(call(fx, "two", "prepare", "begin", "-", "two.xml"), 0);
+	assert_true(device(fx, U1) && device(fx, U2));
+	/* The release XML no longer lists the second hostdev. */
+	cut = strstr(xml, "    <hostdev mode='subsystem' type='mdev' managed='no' model='vfio-pci'>\n"
+			  "      <source>\n        <address uuid='" U2);
+	assert_non_null(cut);
+	memmove(cut, strstr(cut, "</hostdev>\n") + 11, strlen(strstr(cut, "</hostdev>\n") + 11) + 1);
+	assert_null(strstr(xml, "address uuid='" U2));
+	assert_int_equal(call_xml(fx, "two", "release", "end", "-", xml), 0);
+	assert_false(device(fx, U1));
+	assert_false(device(fx, U2));
+	free(xml);
+}
+
+static void test_killed_mid_create_is_repaired(void **state)
+{
+	struct fx *fx = *state;
+	struct owner_store st;
+	struct owner_record rec = { .mdev = U1, .domain_uuid = ONE_UUID, .domain = "one",
+				    .parent = GVT, .type = "i915-GVTg_V5_4" };
+
+	/* Killed after the record, before create: the next release drops the record. */
+	assert_int_equal(owner_open(fx->state, true, &st), 0);
+	assert_int_equal(owner_put(&st, &rec), 0);
+	assert_int_equal(call(fx, "one", "release", "end", "-", "one.xml"), 0);
+	assert_false(record(fx, U1));
+
+	/* Killed after create: the device is ours; prepare keeps it, release removes it. */
+	assert_int_equal(owner_put(&st, &rec), 0);
+	tu_make_device(fx->root, GVT, "i915-GVTg_V5_4", U1);
+	assert_int_equal(call(fx, "one", "prepare", "begin", "-", "one.xml"), 0);
+	assert_true(tu_log_has("was created by vgpu-hook for this domain: kept"));
+	assert_int_equal(call(fx, "one", "release", "end", "-", "one.xml"), 0);
+	assert_false(device(fx, U1));
+	assert_false(record(fx, U1));
+	owner_close(&st);
+}
+
+static void test_no_mdev_needs_no_config(void **state)
+{
+	struct fx *fx = *state;
+
+	/* A config the hook would refuse: a domain without vGPU never reads it. */
+	assert_int_equal(chmod(fx->conf, 0666), 0);
+	assert_int_equal(call(fx, "plain", "prepare", "begin", "-", "none.xml"), 0);
+	assert_int_equal(call(fx, "plain", "start", "begin", "-", "none.xml"), 0);
+	assert_int_equal(call(fx, "plain", "release", "end", "-", "none.xml"), 0);
+	assert_int_equal(fx->kernel.log.n, 0);
+}
+
+/* What must be refused at prepare, with one line, and nothing written under sysfs. */
+static void test_refusals(void **state)
+{
+	static const struct {
+		const char *xml;
+		const char *words;
+	} cases[] = {
+		{ "", "no domain XML on stdin" },
+		{ "<domain><name>x</name>", "domain XML: stdin:1: " },
+		{ "<!DOCTYPE d [<!ENTITY e SYSTEM '/etc/shadow'>]><domain><name>&e;</name></domain>",
+		  "a DOCTYPE is not allowed" },
+		{ "<domain><name>one</name><uuid>" ONE_UUID "</uuid><devices><hostdev "
+		  "mode='subsystem' type='mdev'><source><address uuid='not-a-uuid'/></source>"
+		  "</hostdev></devices></domain>", "'not-a-uuid' is not a UUID" },
+		{ "<domain><name>one</name><uuid>" ONE_UUID "</uuid><metadata><v:vgpu "
+		  "xmlns:v='urn:vgpu-hook:1'><v:mdev uuid='" U1 "' parent='..' type='x'/></v:vgpu>"
+		  "</metadata><devices><hostdev mode='subsystem' type='mdev'><source><address "
+		  "uuid='" U1 "'/></source></hostdev></devices></domain>", "metadata parent '..'" },
+		{ "<domain><name>one</name><uuid>" ONE_UUID "</uuid><metadata><v:vgpu "
+		  "xmlns:v='urn:vgpu-hook:1'><v:mdev uuid='" U1 "' parent='" GVT "' "
+		  "type='../../../../x'/></v:vgpu></metadata><devices><hostdev mode='subsystem' "
+		  "type='mdev'><source><address uuid='" U1 "'/></source></hostdev></devices>"
+		  "</domain>", "metadata type '../../../../x'" },
+		{ "<domain><name>one</name><uuid>" ONE_UUID "</uuid><metadata><v:vgpu "
+		  "xmlns:v='urn:vgpu-hook:1'><v:mdev uuid='" U1 "' parent='" GVT "' "
+		  "type='i915-GVTg_V5_16'/></v:vgpu></metadata><devices><hostdev mode='subsystem' "
+		  "type='mdev'><source><address uuid='" U1 "'/></source></hostdev></devices>"
+		  "</domain>", "no parent " GVT " offers mdev type i915-GVTg_V5_16" },
+		{ "<domain><name>one</name><devices><hostdev mode='subsystem' type='mdev'><source>"
+		  "<address uuid='" U1 "'/></source></hostdev></devices></domain>", "no <uuid>" },
+	};
+	struct fx *fx = *state;
+
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		if (call_xml(fx, "one", "prepare", "begin", "-", cases[i].xml) != 1 ||
+		    !strstr(fx->err, cases[i].words))
+			fail_msg("case %zu: '%s'", i, fx->err);
+		assert_int_equal(fx->kernel.log.n, 0);
+	}
+}
+
+static void test_refuses_bad_config_and_state(void **state)
+{
+	struct fx *fx = *state;
+	char *text;
+
+	assert_int_equal(chmod(fx->conf, 0620), 0);
+	assert_int_equal(call(fx, "one", "prepare", "begin", "-", "one.xml"), 1);
+	assert_non_null(strstr(fx->err, "refusing a config that is writable by group or other"));
+	assert_int_equal(chmod(fx->conf, 0600), 0);
+	fx->env.config_owner = geteuid() + 1;
+	assert_int_equal(call(fx, "one", "prepare", "begin", "-", "one.xml"), 1);
+	assert_non_null(strstr(fx->err, "owned by another user"));
+	fx->env.config_owner = geteuid();
+
+	text = tu_fmt("%s/elsewhere", fx->tmp);
+	assert_int_equal(mkdir(text, 0700), 0);
+	assert_int_equal(symlink(text, fx->state), 0);
+	assert_int_equal(call(fx, "one", "prepare", "begin", "-", "one.xml"), 1);
+	assert_non_null(strstr(fx->err, "is a symlink; refusing it"));
+	free(text);
+	assert_int_equal(fx->kernel.log.n, 0);
+}
+
+static void test_dry_run_changes_nothing(void **state)
+{
+	struct fx *fx = *state;
+	char *out = tu_fmt("%s/plan", fx->tmp), *plan;
+	FILE *f = fopen(out, "w+e");
+
+	assert_non_null(f);
+	fx->env.plan_out = f;
+	assert_int_equal(call(fx, "two", "prepare", "begin", "-", "two.xml"), 0);
+	fclose(f);
+	plan = tu_read_file(out);
+	assert_non_null(strstr(plan, "two: would create vGPU " U1 ": i915-GVTg_V5_4 on " GVT
+				" (3 free; from metadata)"));
+	assert_non_null(strstr(plan, "would create vGPU " U2 ": i915-GVTg_V5_8"));
+	assert_int_equal(fx->kernel.log.n, 0);
+	assert_false(tu_exists(fx->state));
+	free(plan);
+	free(out);
+}
+
+int main(void)
+{
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+	const struct CMUnitTest tests[] = {
+		T(test_lifecycle),
+		T(test_lifecycle_destroyed),
+		T(test_lifecycle_from_snapshot),
+		T(test_other_ops_touch_nothing),
+		T(test_failed_start_removes_nothing),
+		T(test_same_uuid_two_domains),
+		T(test_second_create_fails_rolls_back),
+		T(test_create_errnos),
+		T(test_remove_retries),
+		T(test_remove_gives_up_bounded),
+		T(test_adopts_precreated),
+		T(test_refuses_mismatching_device),
+		T(test_hot_unplugged_is_not_leaked),
+		T(test_killed_mid_create_is_repaired),
+		T(test_no_mdev_needs_no_config),
+		T(test_refusals),
+		T(test_refuses_bad_config_and_state),
+		T(test_dry_run_changes_nothing),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

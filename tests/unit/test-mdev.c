@@ -1,0 +1,226 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "mdev.h"
+#include "testutil.h"
+
+#define GVT "0000:00:02.0"
+#define U1 "11111111-2222-4333-8444-000000000001"
+
+struct fx {
+	char *tmp;
+	char *root;
+	struct mdev_sysfs s;
+};
+
+static int setup(void **state)
+{
+	struct fx *fx = calloc(1, sizeof(*fx));
+
+	fx->tmp = tu_tmpdir();
+	fx->root = tu_copy_fixture("sysfs/host", fx->tmp);
+	fx->s.root = fx->root;
+	*state = fx;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fx *fx = *state;
+
+	tu_rmtree(fx->tmp);
+	free(fx->root);
+	free(fx->tmp);
+	free(fx);
+	return 0;
+}
+
+static void test_names(void **state)
+{
+	char out[MDEV_UUID_LEN + 1];
+
+	(void)state;
+	assert_int_equal(mdev_uuid_canon("4B20D080-1B54-4048-85B3-A6A62D165C01", out), 0);
+	assert_string_equal(out, "4b20d080-1b54-4048-85b3-a6a62d165c01");
+	assert_int_equal(mdev_uuid_canon("4b20d080-1b54-4048-85b3-a6a62d165c01\n", out), -EINVAL);
+	assert_int_equal(mdev_uuid_canon("4b20d0801b54404885b3a6a62d165c01", out), -EINVAL);
+	assert_int_equal(mdev_uuid_canon("../../../../../../../../../../../etc", out), -EINVAL);
+
+	assert_true(mdev_parent_valid("0000:00:02.0"));
+	assert_true(mdev_parent_valid("0.0.0313"));
+	assert_true(mdev_parent_valid("matrix"));
+	assert_false(mdev_parent_valid(".."));
+	assert_false(mdev_parent_valid("."));
+	assert_false(mdev_parent_valid("../0000:00:02.0"));
+	assert_false(mdev_parent_valid("0000:00:02.0/x"));
+	assert_false(mdev_parent_valid("a b"));
+	assert_false(mdev_parent_valid(""));
+	assert_false(mdev_parent_valid("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"));
+
+	assert_true(mdev_type_valid("i915-GVTg_V5_4"));
+	assert_true(mdev_type_valid("nvidia-63"));
+	assert_false(mdev_type_valid("i915.GVTg"));
+	assert_false(mdev_type_valid(".."));
+	assert_false(mdev_type_valid("a/b"));
+	assert_false(mdev_type_valid(""));
+}
+
+static void test_parents(void **state)
+{
+	struct fx *fx = *state;
+	struct strv v = { 0 };
+
+	assert_int_equal(mdev_list_parents(&fx->s, &v), 0);
+	/* 0000:02:00.0 has no class/mdev_bus link; 0000:00:1f.0 offers no types. */
+	assert_int_equal(v.n, 3);
+	assert_string_equal(v.v[0], "0000:00:02.0");
+	assert_string_equal(v.v[1], "0000:01:00.0");
+	assert_string_equal(v.v[2], "0000:02:00.0");
+	strv_free(&v);
+}
+
+static void test_parent_dir_fallback(void **state)
+{
+	struct fx *fx = *state;
+	char dir[PATH_MAX], *want;
+
+	assert_int_equal(mdev_parent_dir(&fx->s, GVT, dir, sizeof(dir)), 0);
+	want = tu_fmt("%s/class/mdev_bus/" GVT, fx->root);
+	assert_string_equal(dir, want);
+	free(want);
+	assert_int_equal(mdev_parent_dir(&fx->s, "0000:02:00.0", dir, sizeof(dir)), 0);
+	want = tu_fmt("%s/bus/pci/devices/0000:02:00.0", fx->root);
+	assert_string_equal(dir, want);
+	free(want);
+	assert_int_equal(mdev_parent_dir(&fx->s, "0000:00:1f.0", dir, sizeof(dir)), -ENOENT);
+	assert_int_equal(mdev_parent_dir(&fx->s, "0000:09:00.0", dir, sizeof(dir)), -ENOENT);
+	assert_int_equal(mdev_parent_dir(&fx->s, "../..", dir, sizeof(dir)), -EINVAL);
+	assert_int_equal(mdev_parent_dir(&fx->s, GVT, dir, 10), -ENAMETOOLONG);
+}
+
+static void test_types(void **state)
+{
+	struct fx *fx = *state;
+	struct mdev_type_info info;
+	struct strv v = { 0 };
+	char *path;
+
+	assert_int_equal(mdev_list_types(&fx->s, GVT, &v), 0);
+	assert_int_equal(v.n, 4);
+	assert_string_equal(v.v[0], "i915-GVTg_V5_1");
+	assert_string_equal(v.v[3], "i915-GVTg_V5_8");
+	strv_free(&v);
+
+	assert_int_equal(mdev_type_read(&fx->s, GVT, "i915-GVTg_V5_4", &info), 0);
+	assert_string_equal(info.name, "GVTg_V5_4");
+	assert_string_equal(info.device_api, "vfio-pci");
+	assert_int_equal(info.available, 3);
+	assert_non_null(strstr(info.description, "low_gm_size: 128MB\nhigh_gm_size: 512MB"));
+
+	assert_int_equal(mdev_type_read(&fx->s, GVT, "i915-GVTg_V5_16", &info), -ENOENT);
+	assert_int_equal(mdev_type_read(&fx->s, GVT, "../../..", &info), -EINVAL);
+
+	/* name is optional; available_instances must be a number. */
+	path = tu_fmt("%s/class/mdev_bus/" GVT "/mdev_supported_types/i915-GVTg_V5_8/name",
+		      fx->root);
+	assert_int_equal(unlink(path), 0);
+	free(path);
+	assert_int_equal(mdev_type_read(&fx->s, GVT, "i915-GVTg_V5_8", &info), 0);
+	assert_string_equal(info.name, "");
+	path = tu_fmt("%s/class/mdev_bus/" GVT "/mdev_supported_types/i915-GVTg_V5_8/"
+		      "available_instances", fx->root);
+	tu_write_file(path, "-1\n");
+	assert_int_equal(mdev_type_read(&fx->s, GVT, "i915-GVTg_V5_8", &info), -EINVAL);
+	tu_write_file(path, "7 \n");
+	assert_int_equal(mdev_type_read(&fx->s, GVT, "i915-GVTg_V5_8", &info), -EINVAL);
+	free(path);
+}
+
+static void test_create_writes_uuid(void **state)
+{
+	struct fx *fx = *state;
+	char *path, *got;
+
+	assert_int_equal(mdev_create(&fx->s, GVT, "i915-GVTg_V5_4", U1), 0);
+	path = tu_fmt("%s/class/mdev_bus/" GVT "/mdev_supported_types/i915-GVTg_V5_4/create",
+		      fx->root);
+	got = tu_read_file(path);
+	assert_string_equal(got, U1);   /* 36 bytes, no newline */
+	free(got);
+	free(path);
+	assert_int_equal(mdev_create(&fx->s, GVT, "nope", U1), -ENOENT);
+	assert_int_equal(mdev_create(&fx->s, GVT, "i915-GVTg_V5_4", "11111111-2222-4333-8444-00000000000A"), -EINVAL);
+	assert_int_equal(mdev_create(&fx->s, "..", "i915-GVTg_V5_4", U1), -EINVAL);
+}
+
+static void test_device_find_and_remove(void **state)
+{
+	struct fx *fx = *state;
+	struct mdev_device dev;
+	struct strv v = { 0 };
+	char *path, *got;
+
+	assert_int_equal(mdev_device_find(&fx->s, U1, &dev), -ENOENT);
+	assert_int_equal(mdev_remove(&fx->s, U1), -ENOENT);
+
+	tu_make_device(fx->root, "0000:02:00.0", "i915-GVTg_V5_4", U1);
+	assert_int_equal(mdev_device_find(&fx->s, U1, &dev), 0);
+	assert_string_equal(dev.parent, "0000:02:00.0");
+	assert_string_equal(dev.type, "i915-GVTg_V5_4");
+	assert_int_equal(mdev_list_devices(&fx->s, &v), 0);
+	assert_int_equal(v.n, 1);
+	assert_string_equal(v.v[0], U1);
+	strv_free(&v);
+
+	assert_int_equal(mdev_remove(&fx->s, U1), 0);
+	path = tu_fmt("%s/bus/mdev/devices/" U1 "/remove", fx->root);
+	got = tu_read_file(path);
+	assert_string_equal(got, "1");
+	free(got);
+	free(path);
+	assert_int_equal(mdev_device_find(&fx->s, "11111111-2222-4333-8444-00000000000A", &dev),
+			 -EINVAL);
+}
+
+static int refuse(void *opaque, const char *path, const char *data, size_t len)
+{
+	(void)path;
+	(void)data;
+	(void)len;
+	return -*(int *)opaque;
+}
+
+static void test_kernel_errno_kept(void **state)
+{
+	static const int errs[] = { ENOSPC, EEXIST, EUSERS, EINVAL, ENODEV, EBUSY, EAGAIN, EIO };
+	struct fx *fx = *state;
+
+	tu_make_device(fx->root, GVT, "i915-GVTg_V5_4", U1);
+	for (size_t i = 0; i < ARRAY_SIZE(errs); i++) {
+		int e = errs[i];
+
+		fx->s.write = refuse;
+		fx->s.opaque = &e;
+		assert_int_equal(mdev_create(&fx->s, GVT, "i915-GVTg_V5_4", U1), -e);
+		assert_int_equal(mdev_remove(&fx->s, U1), -e);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_names),
+		cmocka_unit_test_setup_teardown(test_parents, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_parent_dir_fallback, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_types, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_create_writes_uuid, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_device_find_and_remove, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_kernel_errno_kept, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
