@@ -1,0 +1,2005 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <uuid/uuid.h>
+
+#include "domxml.h"
+#include "mdev.h"
+#include "patch.h"
+
+/*
+ * Writing back what was read. libxml2 forgets the quote characters, the attribute layout and
+ * the character references of the source, so a document written by xmlNodeDump() differs
+ * from a libvirt dump on nearly every line. Instead, the source text of the root element is
+ * cut into tokens (start tags with their attributes, end tags, text, comments, PIs, CDATA),
+ * matched one to one with the tree in document order, and each token is hung on its node's
+ * _private. patch_doc_dump() writes a node's token where the node did not change. When the
+ * tokens do not match the tree (which would be a bug here), every node is formatted instead.
+ */
+
+enum tok_kind { TOK_STAG, TOK_ETAG, TOK_TEXT, TOK_COMMENT, TOK_PI, TOK_CDATA };
+
+/* One attribute or namespace declaration of a start tag, with its leading blanks. */
+struct seg {
+	size_t off, len;
+	char quote;
+	char *qname;       /* "type", "xmlns:qemu", "xmlns" */
+	char *value;       /* decoded value at parse time */
+};
+
+struct tok {
+	enum tok_kind kind;
+	size_t off, len;   /* the source text */
+	size_t name_end;   /* TOK_STAG: offset just past the element name */
+	size_t tail;       /* TOK_STAG: offset of what follows the last attribute ("/>", ">") */
+	bool empty;        /* TOK_STAG: "<x/>" */
+	struct seg *segs;
+	size_t nsegs;
+	char *text;        /* TOK_TEXT: decoded content at parse time */
+};
+
+struct patch_doc {
+	xmlDocPtr doc;
+	char *src;         /* the source text, NUL-terminated */
+	size_t len;
+	struct tok *toks;
+	size_t ntoks;
+	size_t root_off;   /* the root's start tag */
+	size_t root_end;   /* just past the root's end tag */
+	bool raw;          /* tokens are attached: write from the source where possible */
+	char quote;        /* for attributes of new elements */
+};
+
+/* ---- output buffer ---- */
+
+struct obuf {
+	char *p;
+	size_t n, cap;
+	bool oom;
+};
+
+static void put(struct obuf *b, const char *s, size_t n)
+{
+	if (b->oom)
+		return;
+	if (b->cap - b->n < n + 1) {
+		size_t cap = b->cap ? b->cap : 4096;
+		char *p;
+
+		while (cap - b->n < n + 1)
+			cap *= 2;
+		p = realloc(b->p, cap);
+		if (!p) {
+			b->oom = true;
+			return;
+		}
+		b->p = p;
+		b->cap = cap;
+	}
+	memcpy(b->p + b->n, s, n);
+	b->n += n;
+	b->p[b->n] = '\0';
+}
+
+static void puts_(struct obuf *b, const char *s)
+{
+	put(b, s, strlen(s));
+}
+
+/* Escape @s for text content, or for an attribute value quoted with @quote (0: text). */
+static void put_escaped(struct obuf *b, const char *s, char quote)
+{
+	for (; *s; s++) {
+		switch (*s) {
+		case '&': puts_(b, "&amp;"); break;
+		case '<': puts_(b, "&lt;"); break;
+		case '>': puts_(b, "&gt;"); break;
+		case '\r': puts_(b, "&#13;"); break;
+		case '"': puts_(b, quote == '"' ? "&quot;" : "\""); break;
+		case '\'': puts_(b, quote == '\'' ? "&apos;" : "'"); break;
+		case '\n': puts_(b, quote ? "&#10;" : "\n"); break;
+		case '\t': puts_(b, quote ? "&#9;" : "\t"); break;
+		default: put(b, s, 1); break;
+		}
+	}
+}
+
+/* ---- tokens ---- */
+
+static bool is_blank(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+static struct tok *tok_add(struct patch_doc *pd, size_t *cap, enum tok_kind kind, size_t off,
+			   size_t len)
+{
+	struct tok *t;
+
+	if (pd->ntoks == *cap) {
+		size_t ncap = *cap ? *cap * 2 : 256;
+
+		t = realloc(pd->toks, ncap * sizeof(*t));
+		if (!t)
+			return NULL;
+		pd->toks = t;
+		*cap = ncap;
+	}
+	t = &pd->toks[pd->ntoks++];
+	memset(t, 0, sizeof(*t));
+	t->kind = kind;
+	t->off = off;
+	t->len = len;
+	return t;
+}
+
+/* Cut a start tag beginning at @p into name and attribute segments. Returns the offset just
+ * past it, 0 when malformed (the parser accepted the document, so this is a bug), or
+ * (size_t)-1 on ENOMEM. */
+static size_t lex_stag(const char *s, size_t p, size_t end, struct tok *t)
+{
+	size_t i = p + 1, cap = 0;
+
+	while (i < end && !is_blank(s[i]) && s[i] != '/' && s[i] != '>')
+		i++;
+	t->name_end = i;
+	for (;;) {
+		size_t start = i, nstart, nend;
+		struct seg *sg;
+
+		while (i < end && is_blank(s[i]))
+			i++;
+		if (i >= end)
+			return 0;
+		if (s[i] == '>' || (s[i] == '/' && i + 1 < end && s[i + 1] == '>')) {
+			t->tail = start;
+			t->empty = s[i] == '/';
+			i += t->empty ? 2 : 1;
+			t->len = i - p;
+			return i;
+		}
+		nstart = i;
+		while (i < end && s[i] != '=' && !is_blank(s[i]))
+			i++;
+		nend = i;
+		while (i < end && is_blank(s[i]))
+			i++;
+		if (i >= end || s[i] != '=')
+			return 0;
+		i++;
+		while (i < end && is_blank(s[i]))
+			i++;
+		if (i >= end || (s[i] != '\'' && s[i] != '"'))
+			return 0;
+		{
+			const char *q = memchr(s + i + 1, s[i], end - i - 1);
+
+			if (!q)
+				return 0;
+			if (t->nsegs == cap) {
+				size_t ncap = cap ? cap * 2 : 4;
+
+				sg = realloc(t->segs, ncap * sizeof(*sg));
+				if (!sg)
+					return (size_t)-1;
+				t->segs = sg;
+				cap = ncap;
+			}
+			sg = &t->segs[t->nsegs++];
+			memset(sg, 0, sizeof(*sg));
+			sg->off = start;
+			sg->quote = s[i];
+			i = (size_t)(q - s) + 1;
+			sg->len = i - start;
+			sg->qname = strndup(s + nstart, nend - nstart);
+			if (!sg->qname)
+				return (size_t)-1;
+		}
+	}
+}
+
+/* Find @needle from @p; returns the offset just past it, or 0. */
+static size_t skip_past(const char *s, size_t p, size_t end, const char *needle)
+{
+	const char *q = memmem(s + p, end - p, needle, strlen(needle));
+
+	return q ? (size_t)(q - s) + strlen(needle) : 0;
+}
+
+/* Tokenise the root element. Returns 0, -EINVAL (not understood: format instead), -ENOMEM. */
+static int lex(struct patch_doc *pd)
+{
+	const char *s = pd->src;
+	size_t p = 0, end = pd->len, cap = 0, depth = 0;
+
+	/* The prologue: an XML declaration, comments, PIs, blanks (no DOCTYPE: domxml). */
+	while (p < end) {
+		if (s[p] != '<') {
+			p++;
+		} else if (strncmp(s + p, "<!--", 4) == 0) {
+			if (!(p = skip_past(s, p + 4, end, "-->")))
+				return -EINVAL;
+		} else if (strncmp(s + p, "<?", 2) == 0) {
+			if (!(p = skip_past(s, p + 2, end, "?>")))
+				return -EINVAL;
+		} else {
+			break;
+		}
+	}
+	pd->root_off = p;
+	while (p < end) {
+		struct tok *t;
+		size_t q;
+
+		if (s[p] != '<') {
+			const char *lt = memchr(s + p, '<', end - p);
+
+			q = lt ? (size_t)(lt - s) : end;
+			if (!tok_add(pd, &cap, TOK_TEXT, p, q - p))
+				return -ENOMEM;
+			p = q;
+			continue;
+		}
+		if (strncmp(s + p, "<!--", 4) == 0)
+			t = tok_add(pd, &cap, TOK_COMMENT, p, 0), q = skip_past(s, p + 4, end, "-->");
+		else if (strncmp(s + p, "<![CDATA[", 9) == 0)
+			t = tok_add(pd, &cap, TOK_CDATA, p, 0), q = skip_past(s, p + 9, end, "]]>");
+		else if (strncmp(s + p, "<?", 2) == 0)
+			t = tok_add(pd, &cap, TOK_PI, p, 0), q = skip_past(s, p + 2, end, "?>");
+		else if (strncmp(s + p, "</", 2) == 0)
+			t = tok_add(pd, &cap, TOK_ETAG, p, 0), q = skip_past(s, p + 2, end, ">");
+		else if ((t = tok_add(pd, &cap, TOK_STAG, p, 0)) != NULL)
+			q = lex_stag(s, p, end, t);
+		else
+			q = 0;
+		if (!t || q == (size_t)-1)
+			return -ENOMEM;
+		if (q == 0)
+			return -EINVAL;
+		if (t->kind != TOK_STAG)
+			t->len = q - p;
+		p = q;
+		if (t->kind == TOK_STAG && !t->empty)
+			depth++;
+		else if (t->kind == TOK_ETAG && depth-- == 0)
+			return -EINVAL;
+		if (depth == 0 && (t->kind == TOK_ETAG || t->kind == TOK_STAG)) {
+			pd->root_end = p;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+static char *qname_of(const xmlNs *ns, const xmlChar *name)
+{
+	char *q;
+
+	if (ns && ns->prefix) {
+		if (asprintf(&q, "%s:%s", (const char *)ns->prefix, (const char *)name) < 0)
+			return NULL;
+		return q;
+	}
+	return strdup((const char *)name);
+}
+
+/* The current value of the attribute or namespace declaration @qname of @n, or NULL when
+ * absent; caller frees. *@oom is set on ENOMEM. */
+static char *attr_value(xmlNodePtr n, const char *qname, bool *oom)
+{
+	char *v = NULL;
+
+	if (strcmp(qname, "xmlns") == 0 || strncmp(qname, "xmlns:", 6) == 0) {
+		const char *prefix = qname[5] ? qname + 6 : NULL;
+
+		for (xmlNsPtr ns = n->nsDef; ns; ns = ns->next) {
+			if (prefix ? ns->prefix && strcmp((const char *)ns->prefix, prefix) == 0
+				   : !ns->prefix) {
+				v = strdup(ns->href ? (const char *)ns->href : "");
+				goto out;
+			}
+		}
+		return NULL;
+	}
+	for (xmlAttrPtr a = n->properties; a; a = a->next) {
+		char *q = qname_of(a->ns, a->name);
+		bool same = q && strcmp(q, qname) == 0;
+
+		free(q);
+		if (!q) {
+			*oom = true;
+			return NULL;
+		}
+		if (same) {
+			xmlChar *c = xmlNodeGetContent((xmlNodePtr)a);
+
+			v = strdup(c ? (const char *)c : "");
+			xmlFree(c);
+			goto out;
+		}
+	}
+	return NULL;
+out:
+	if (!v)
+		*oom = true;
+	return v;
+}
+
+/* Pair the tokens with the tree in document order. Returns 0, -EINVAL on a mismatch,
+ * -ENOMEM. */
+static int attach(struct patch_doc *pd, xmlNodePtr n, size_t *i)
+{
+	struct tok *t;
+	bool oom = false;
+
+	if (*i >= pd->ntoks)
+		return -EINVAL;
+	t = &pd->toks[*i];
+	switch (n->type) {
+	case XML_ELEMENT_NODE: {
+		char *q = qname_of(n->ns, n->name);
+		bool same;
+
+		if (!q)
+			return -ENOMEM;
+		same = t->kind == TOK_STAG && t->name_end - t->off - 1 == strlen(q) &&
+		       memcmp(pd->src + t->off + 1, q, strlen(q)) == 0;
+		free(q);
+		if (!same)
+			return -EINVAL;
+		for (size_t k = 0; k < t->nsegs; k++) {
+			t->segs[k].value = attr_value(n, t->segs[k].qname, &oom);
+			if (!t->segs[k].value)
+				return oom ? -ENOMEM : -EINVAL;
+		}
+		n->_private = t;
+		(*i)++;
+		for (xmlNodePtr c = n->children; c; c = c->next) {
+			int r = attach(pd, c, i);
+
+			if (r < 0)
+				return r;
+		}
+		if (!t->empty) {
+			if (*i >= pd->ntoks || pd->toks[*i].kind != TOK_ETAG)
+				return -EINVAL;
+			(*i)++;
+		}
+		return 0;
+	}
+	case XML_TEXT_NODE:
+		if (t->kind != TOK_TEXT)
+			return -EINVAL;
+		t->text = strdup(n->content ? (const char *)n->content : "");
+		if (!t->text)
+			return -ENOMEM;
+		break;
+	case XML_COMMENT_NODE:
+		if (t->kind != TOK_COMMENT)
+			return -EINVAL;
+		break;
+	case XML_PI_NODE:
+		if (t->kind != TOK_PI)
+			return -EINVAL;
+		break;
+	case XML_CDATA_SECTION_NODE:
+		if (t->kind != TOK_CDATA)
+			return -EINVAL;
+		break;
+	default:
+		return -EINVAL;
+	}
+	n->_private = t;
+	(*i)++;
+	return 0;
+}
+
+static void detach(xmlNodePtr n)
+{
+	for (; n; n = n->next) {
+		n->_private = NULL;
+		if (n->type == XML_ELEMENT_NODE)
+			detach(n->children);
+	}
+}
+
+static void toks_free(struct patch_doc *pd)
+{
+	for (size_t i = 0; i < pd->ntoks; i++) {
+		for (size_t k = 0; k < pd->toks[i].nsegs; k++) {
+			free(pd->toks[i].segs[k].qname);
+			free(pd->toks[i].segs[k].value);
+		}
+		free(pd->toks[i].segs);
+		free(pd->toks[i].text);
+	}
+	free(pd->toks);
+	pd->toks = NULL;
+	pd->ntoks = 0;
+}
+
+int patch_doc_parse(const char *buf, size_t len, const char *what, struct patch_doc **out,
+		    char *err, size_t errlen)
+{
+	struct patch_doc *pd;
+	xmlNodePtr root;
+	size_t i = 0;
+	int r;
+
+	*out = NULL;
+	pd = calloc(1, sizeof(*pd));
+	if (!pd)
+		return -ENOMEM;
+	r = domxml_parse_doc(buf, len, what, &pd->doc, err, errlen);
+	if (r < 0)
+		goto fail;
+	r = -ENOMEM;
+	pd->src = malloc(len + 1);
+	if (!pd->src)
+		goto fail;
+	memcpy(pd->src, buf, len);
+	pd->src[len] = '\0';
+	pd->len = len;
+	pd->quote = '\'';
+
+	root = xmlDocGetRootElement(pd->doc);
+	r = lex(pd);
+	if (r == 0)
+		r = attach(pd, root, &i);
+	if (r == 0 && i != pd->ntoks)
+		r = -EINVAL;
+	if (r == -ENOMEM)
+		goto fail;
+	if (r < 0) {
+		detach(root);
+		toks_free(pd);
+	} else {
+		struct tok *t = root->_private;
+
+		pd->raw = true;
+		if (t->nsegs)
+			pd->quote = t->segs[0].quote;
+	}
+	*out = pd;
+	return 0;
+fail:
+	patch_doc_free(pd);
+	return r;
+}
+
+xmlDocPtr patch_doc_xml(const struct patch_doc *pd)
+{
+	return pd->doc;
+}
+
+void patch_doc_free(struct patch_doc *pd)
+{
+	if (!pd)
+		return;
+	toks_free(pd);
+	xmlFreeDoc(pd->doc);
+	free(pd->src);
+	free(pd);
+}
+
+static void put_attr(struct obuf *b, const char *qname, const char *value, char quote)
+{
+	put(b, " ", 1);
+	puts_(b, qname);
+	put(b, "=", 1);
+	put(b, &quote, 1);
+	put_escaped(b, value, quote);
+	put(b, &quote, 1);
+}
+
+/* Write the attributes of @n: the source text of every unchanged one, in source order, then
+ * the changed and new ones. */
+static void dump_attrs(struct obuf *b, const struct patch_doc *pd, xmlNodePtr n,
+		       const struct tok *t)
+{
+	char quote = t && t->nsegs ? t->segs[0].quote : pd->quote;
+
+	for (size_t k = 0; t && k < t->nsegs; k++) {
+		const struct seg *sg = &t->segs[k];
+		bool oom = false;
+		char *v = attr_value(n, sg->qname, &oom);
+
+		if (oom)
+			b->oom = true;
+		else if (v && strcmp(v, sg->value) == 0)
+			put(b, pd->src + sg->off, sg->len);
+		else if (v)
+			put_attr(b, sg->qname, v, sg->quote);
+		free(v);
+	}
+	for (xmlNsPtr ns = n->nsDef; ns; ns = ns->next) {
+		bool seen = false;
+
+		for (size_t k = 0; t && k < t->nsegs; k++) {
+			const char *sq = t->segs[k].qname;
+
+			if (ns->prefix ? strncmp(sq, "xmlns:", 6) == 0 &&
+					 strcmp(sq + 6, (const char *)ns->prefix) == 0
+				       : strcmp(sq, "xmlns") == 0)
+				seen = true;
+		}
+		if (seen)
+			continue;
+		if (ns->prefix) {
+			char qn[256];
+
+			snprintf(qn, sizeof(qn), "xmlns:%s", (const char *)ns->prefix);
+			put_attr(b, qn, (const char *)ns->href, quote);
+		} else {
+			put_attr(b, "xmlns", (const char *)ns->href, quote);
+		}
+	}
+	for (xmlAttrPtr a = n->properties; a; a = a->next) {
+		char *q = qname_of(a->ns, a->name);
+		bool seen = false;
+		xmlChar *v;
+
+		if (!q) {
+			b->oom = true;
+			return;
+		}
+		for (size_t k = 0; t && k < t->nsegs; k++)
+			if (strcmp(t->segs[k].qname, q) == 0)
+				seen = true;
+		if (!seen) {
+			v = xmlNodeGetContent((xmlNodePtr)a);
+			put_attr(b, q, v ? (const char *)v : "", quote);
+			xmlFree(v);
+		}
+		free(q);
+	}
+}
+
+static void dump_node(struct obuf *b, const struct patch_doc *pd, xmlNodePtr n)
+{
+	const struct tok *t = pd->raw ? n->_private : NULL;
+
+	switch (n->type) {
+	case XML_ELEMENT_NODE: {
+		char *q = qname_of(n->ns, n->name);
+		bool closed;
+
+		if (!q) {
+			b->oom = true;
+			return;
+		}
+		put(b, "<", 1);
+		puts_(b, q);
+		dump_attrs(b, pd, n, t);
+		if (t && (!t->empty || !n->children)) {
+			put(b, pd->src + t->tail, t->off + t->len - t->tail);
+			closed = t->empty;
+		} else {
+			closed = !n->children;
+			puts_(b, closed ? "/>" : ">");
+		}
+		for (xmlNodePtr c = n->children; c; c = c->next)
+			dump_node(b, pd, c);
+		if (!closed) {
+			puts_(b, "</");
+			puts_(b, q);
+			puts_(b, ">");
+		}
+		free(q);
+		break;
+	}
+	case XML_TEXT_NODE:
+		if (t && strcmp(t->text, (const char *)n->content) == 0)
+			put(b, pd->src + t->off, t->len);
+		else
+			put_escaped(b, (const char *)n->content, 0);
+		break;
+	case XML_COMMENT_NODE:
+		puts_(b, "<!--");
+		puts_(b, (const char *)n->content);
+		puts_(b, "-->");
+		break;
+	case XML_CDATA_SECTION_NODE:
+		puts_(b, "<![CDATA[");
+		puts_(b, (const char *)n->content);
+		puts_(b, "]]>");
+		break;
+	case XML_PI_NODE:
+		if (t) {
+			put(b, pd->src + t->off, t->len);
+			break;
+		}
+		puts_(b, "<?");
+		puts_(b, (const char *)n->name);
+		if (n->content) {
+			puts_(b, " ");
+			puts_(b, (const char *)n->content);
+		}
+		puts_(b, "?>");
+		break;
+	default:
+		break;
+	}
+}
+
+int patch_doc_dump(const struct patch_doc *pd, char **out, size_t *len)
+{
+	struct obuf b = { 0 };
+
+	if (pd->raw)
+		put(&b, pd->src, pd->root_off);
+	dump_node(&b, pd, xmlDocGetRootElement(pd->doc));
+	if (pd->raw)
+		put(&b, pd->src + pd->root_end, pd->len - pd->root_end);
+	else
+		put(&b, "\n", 1);
+	if (b.oom) {
+		free(b.p);
+		return -ENOMEM;
+	}
+	*out = b.p;
+	*len = b.n;
+	return 0;
+}
+
+/* ---- the tree ---- */
+
+struct ctx {
+	struct patch_doc *pd;
+	xmlDocPtr doc;
+	xmlNodePtr root;
+	char unit[32];          /* one level of indentation; "" in a document without blanks */
+	struct strv *changes;
+	char *err;
+	size_t errlen;
+};
+
+/* A growable list of nodes. */
+struct nodes {
+	xmlNodePtr *v;
+	size_t n, cap;
+};
+
+static int nodes_add(struct nodes *l, xmlNodePtr n)
+{
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 16;
+		xmlNodePtr *v = realloc(l->v, cap * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		l->v = v;
+		l->cap = cap;
+	}
+	l->v[l->n++] = n;
+	return 0;
+}
+
+static long nodes_index(const struct nodes *l, xmlNodePtr n)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (l->v[i] == n)
+			return (long)i;
+	return -1;
+}
+
+/* Append one formatted line to @sv (a change or a finding). */
+static int addf(struct strv *sv, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int addf(struct strv *sv, const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+	int r;
+
+	va_start(ap, fmt);
+	r = vasprintf(&s, fmt, ap);
+	va_end(ap);
+	if (r < 0)
+		return -ENOMEM;
+	r = strv_add(sv, s);
+	free(s);
+	return r;
+}
+
+static bool is_el(xmlNodePtr n, const char *name)
+{
+	return n && n->type == XML_ELEMENT_NODE && !n->ns && xmlStrEqual(n->name, BAD_CAST name);
+}
+
+static bool is_ns_el(xmlNodePtr n, const char *href, const char *name)
+{
+	return n && n->type == XML_ELEMENT_NODE && n->ns && n->ns->href &&
+	       xmlStrEqual(n->ns->href, BAD_CAST href) && xmlStrEqual(n->name, BAD_CAST name);
+}
+
+static bool is_q(xmlNodePtr n, const char *name)
+{
+	return is_ns_el(n, PATCH_NS_QEMU, name);
+}
+
+static xmlNodePtr child_el(xmlNodePtr p, const char *name)
+{
+	for (xmlNodePtr n = p ? p->children : NULL; n; n = n->next)
+		if (is_el(n, name))
+			return n;
+	return NULL;
+}
+
+static bool has_elems(xmlNodePtr p)
+{
+	for (xmlNodePtr n = p->children; n; n = n->next)
+		if (n->type == XML_ELEMENT_NODE)
+			return true;
+	return false;
+}
+
+static xmlNodePtr last_elem(xmlNodePtr p)
+{
+	for (xmlNodePtr n = p->last; n; n = n->prev)
+		if (n->type == XML_ELEMENT_NODE)
+			return n;
+	return NULL;
+}
+
+/* The value of the attribute @name (no namespace) of @n, or NULL when absent. */
+static const char *prop(xmlNodePtr n, const char *name)
+{
+	xmlAttrPtr a = n ? xmlHasNsProp(n, BAD_CAST name, NULL) : NULL;
+
+	if (!a)
+		return NULL;
+	if (a->children && a->children->type == XML_TEXT_NODE && !a->children->next &&
+	    a->children->content)
+		return (const char *)a->children->content;
+	return "";
+}
+
+static bool prop_is(xmlNodePtr n, const char *name, const char *value)
+{
+	const char *v = prop(n, name);
+
+	return v && strcmp(v, value) == 0;
+}
+
+static int set_prop(xmlNodePtr n, const char *name, const char *value)
+{
+	return xmlSetProp(n, BAD_CAST name, BAD_CAST value) ? 0 : -ENOMEM;
+}
+
+static bool blank(const xmlChar *s)
+{
+	return s && strspn((const char *)s, " \t\r\n") == strlen((const char *)s);
+}
+
+/* The indentation of @n: the blanks after the last newline of the text before it. */
+static void indent_of(xmlNodePtr n, char *buf, size_t len)
+{
+	xmlNodePtr p = n->prev;
+	const char *nl;
+
+	buf[0] = '\0';
+	if (!p || p->type != XML_TEXT_NODE || !p->content)
+		return;
+	nl = strrchr((const char *)p->content, '\n');
+	if (nl && strspn(nl + 1, " \t") == strlen(nl + 1))
+		snprintf(buf, len, "%s", nl + 1);
+}
+
+/* Linking by hand: xmlAddNextSibling() and friends merge adjacent text nodes, which would
+ * change text that must be written back as it was. */
+static void link_after(xmlNodePtr ref, xmlNodePtr n)
+{
+	n->parent = ref->parent;
+	n->prev = ref;
+	n->next = ref->next;
+	if (ref->next)
+		ref->next->prev = n;
+	else
+		ref->parent->last = n;
+	ref->next = n;
+}
+
+static void link_before(xmlNodePtr ref, xmlNodePtr n)
+{
+	n->parent = ref->parent;
+	n->next = ref;
+	n->prev = ref->prev;
+	if (ref->prev)
+		ref->prev->next = n;
+	else
+		ref->parent->children = n;
+	ref->prev = n;
+}
+
+static void link_last(xmlNodePtr parent, xmlNodePtr n)
+{
+	n->parent = parent;
+	n->next = NULL;
+	n->prev = parent->last;
+	if (parent->last)
+		parent->last->next = n;
+	else
+		parent->children = n;
+	parent->last = n;
+}
+
+static xmlNodePtr new_blank(struct ctx *c, const char *indent)
+{
+	char buf[256];
+
+	snprintf(buf, sizeof(buf), "\n%s", indent);
+	return xmlNewDocText(c->doc, BAD_CAST buf);
+}
+
+/*
+ * Insert @n into @parent after @after (NULL: after the last element child), indented like
+ * its new siblings: "\n<indent>" goes before it, so removing a node together with the blanks
+ * before it (drop()) restores the document byte for byte.
+ */
+static int place(struct ctx *c, xmlNodePtr parent, xmlNodePtr after, xmlNodePtr n)
+{
+	xmlNodePtr ref = after ? after : last_elem(parent), t, t2;
+	char ind[192], pind[128];
+
+	if (!c->unit[0]) {
+		if (ref)
+			link_after(ref, n);
+		else
+			link_last(parent, n);
+		return 0;
+	}
+	if (ref) {
+		indent_of(ref, ind, sizeof(ind));
+		if (!(t = new_blank(c, ind)))
+			goto oom;
+		link_after(ref, t);
+		link_after(t, n);
+		return 0;
+	}
+	indent_of(parent, pind, sizeof(pind));
+	snprintf(ind, sizeof(ind), "%s%s", pind, c->unit);
+	if (!(t = new_blank(c, ind)))
+		goto oom;
+	if (parent->children) {
+		link_before(parent->children, t);
+		link_after(t, n);
+		return 0;
+	}
+	if (!(t2 = new_blank(c, pind))) {
+		xmlFreeNode(t);
+		goto oom;
+	}
+	link_last(parent, t);
+	link_last(parent, n);
+	link_last(parent, t2);
+	return 0;
+oom:
+	xmlFreeNode(n);
+	return -ENOMEM;
+}
+
+/* Insert @n before the element @ref, with the same indentation. */
+static int place_before(struct ctx *c, xmlNodePtr ref, xmlNodePtr n)
+{
+	char ind[128];
+	xmlNodePtr t;
+
+	if (!c->unit[0]) {
+		link_before(ref, n);
+		return 0;
+	}
+	indent_of(ref, ind, sizeof(ind));
+	if (!(t = new_blank(c, ind))) {
+		xmlFreeNode(n);
+		return -ENOMEM;
+	}
+	link_before(ref, n);
+	link_after(n, t);
+	return 0;
+}
+
+/* Remove @n and the blanks before it. */
+static void drop(xmlNodePtr n)
+{
+	xmlNodePtr p = n->prev;
+
+	if (p && p->type == XML_TEXT_NODE && blank(p->content)) {
+		xmlUnlinkNode(p);
+		xmlFreeNode(p);
+	}
+	xmlUnlinkNode(n);
+	xmlFreeNode(n);
+}
+
+/* A new element in @ns with up to two attributes (NULL name: none). */
+static xmlNodePtr new_el(struct ctx *c, xmlNsPtr ns, const char *name, const char *a1,
+			 const char *v1, const char *a2, const char *v2)
+{
+	xmlNodePtr n = xmlNewDocNode(c->doc, ns, BAD_CAST name, NULL);
+
+	if (!n)
+		return NULL;
+	if ((a1 && set_prop(n, a1, v1) < 0) || (a2 && set_prop(n, a2, v2) < 0)) {
+		xmlFreeNode(n);
+		return NULL;
+	}
+	return n;
+}
+
+/* ---- devices ---- */
+
+static bool is_mdev(xmlNodePtr n)
+{
+	const char *mode = prop(n, "mode");
+
+	return is_el(n, "hostdev") && prop_is(n, "type", "mdev") &&
+	       (!mode || strcmp(mode, "subsystem") == 0);
+}
+
+/* The mdev's UUID, canonical when it is one, else as written ("" when absent). */
+static void mdev_uuid(xmlNodePtr hd, char out[MDEV_UUID_LEN + 1])
+{
+	const char *u = prop(child_el(child_el(hd, "source"), "address"), "uuid");
+
+	if (!u || mdev_uuid_canon(u, out) < 0)
+		snprintf(out, MDEV_UUID_LEN + 1, "%s", u ? u : "");
+}
+
+/* The user alias of a device, or NULL. Other aliases are dropped by libvirt on define. */
+static const char *user_alias(xmlNodePtr dev)
+{
+	const char *a = prop(child_el(dev, "alias"), "name");
+
+	return a && strncmp(a, "ua-", 3) == 0 ? a : NULL;
+}
+
+static int list_mdevs(struct ctx *c, struct nodes *l)
+{
+	for (xmlNodePtr n = child_el(c->root, "devices") ? child_el(c->root, "devices")->children
+							 : NULL; n; n = n->next)
+		if (is_mdev(n) && nodes_add(l, n) < 0)
+			return -ENOMEM;
+	return 0;
+}
+
+/*
+ * The devices that get runtime aliases "hostdev0", "hostdev1"... at start, in that order:
+ * every <interface type='hostdev'>, then every <hostdev>, skipping those with a user alias
+ * (libvirt qemuAssignDeviceAliases).
+ */
+static int list_runtime(struct ctx *c, struct nodes *l)
+{
+	xmlNodePtr devs = child_el(c->root, "devices");
+
+	for (int pass = 0; devs && pass < 2; pass++) {
+		for (xmlNodePtr n = devs->children; n; n = n->next) {
+			bool want = pass == 0 ? is_el(n, "interface") && prop_is(n, "type", "hostdev")
+					      : is_el(n, "hostdev");
+
+			if (want && !user_alias(n) && nodes_add(l, n) < 0)
+				return -ENOMEM;
+		}
+	}
+	return 0;
+}
+
+/* "hostdevN" -> N, or -1. */
+static long runtime_index(const char *alias)
+{
+	char *end;
+	unsigned long k;
+
+	if (!alias || strncmp(alias, "hostdev", 7) != 0 || alias[7] < '0' || alias[7] > '9')
+		return -1;
+	k = strtoul(alias + 7, &end, 10);
+	return *end || k > 100000 ? -1 : (long)k;
+}
+
+/* The alias an override must use for @dev now: its user alias, else its runtime alias. */
+static void current_alias(struct ctx *c, const struct nodes *rt, xmlNodePtr dev, char *buf,
+			  size_t len)
+{
+	const char *ua = user_alias(dev);
+	long k = nodes_index(rt, dev);
+
+	(void)c;
+	if (ua)
+		snprintf(buf, len, "%s", ua);
+	else if (k >= 0)
+		snprintf(buf, len, "hostdev%ld", k);
+	else
+		buf[0] = '\0';
+}
+
+static bool alias_taken(struct ctx *c, const char *alias)
+{
+	xmlNodePtr devs = child_el(c->root, "devices");
+
+	for (xmlNodePtr n = devs ? devs->children : NULL; n; n = n->next)
+		if (n->type == XML_ELEMENT_NODE && prop_is(child_el(n, "alias"), "name", alias))
+			return true;
+	return false;
+}
+
+/* ---- <qemu:override> ---- */
+
+/* The qemu namespace declared on the root, declaring it when missing: prefix "qemu" unless
+ * that prefix is bound to something else. */
+static int qemu_ns(struct ctx *c, xmlNsPtr *out)
+{
+	xmlNsPtr ns = xmlSearchNsByHref(c->doc, c->root, BAD_CAST PATCH_NS_QEMU);
+	char prefix[16] = "qemu";
+
+	if (ns) {
+		*out = ns;
+		return 0;
+	}
+	for (int i = 1; xmlSearchNs(c->doc, c->root, BAD_CAST prefix) && i < 100; i++)
+		snprintf(prefix, sizeof(prefix), "qemu%d", i);
+	ns = xmlNewNs(c->root, BAD_CAST PATCH_NS_QEMU, BAD_CAST prefix);
+	if (!ns)
+		return -ENOMEM;
+	*out = ns;
+	return addf(c->changes, "declared xmlns:%s='%s'", prefix, PATCH_NS_QEMU);
+}
+
+/* Every <qemu:device> of every <qemu:override>, in document order. */
+static int override_devices(struct ctx *c, const char *alias, struct nodes *l)
+{
+	for (xmlNodePtr ov = c->root->children; ov; ov = ov->next) {
+		if (!is_q(ov, "override"))
+			continue;
+		for (xmlNodePtr d = ov->children; d; d = d->next)
+			if (is_q(d, "device") && (!alias || prop_is(d, "alias", alias)) &&
+			    nodes_add(l, d) < 0)
+				return -ENOMEM;
+	}
+	return 0;
+}
+
+/* Drop @n's now empty ancestors up to and including <qemu:override>. */
+static void tidy(xmlNodePtr n)
+{
+	while (n && (is_q(n, "frontend") || is_q(n, "device") || is_q(n, "override")) &&
+	       !has_elems(n)) {
+		xmlNodePtr parent = n->parent;
+		bool last = is_q(n, "override");
+
+		drop(n);
+		if (last)
+			break;
+		n = parent;
+	}
+}
+
+/* Set override property @name of the device @alias; every existing entry is updated (the
+ * last one wins in libvirt), else one is added. */
+static int override_set(struct ctx *c, const char *alias, const char *name, const char *type,
+			const char *value)
+{
+	struct nodes devs = { 0 };
+	xmlNodePtr dev, fe, p, ov;
+	bool found = false, changed = false;
+	int r;
+
+	r = override_devices(c, alias, &devs);
+	if (r < 0)
+		goto out;
+	for (size_t i = 0; i < devs.n; i++) {
+		for (fe = devs.v[i]->children; fe; fe = fe->next) {
+			if (!is_q(fe, "frontend"))
+				continue;
+			for (p = fe->children; p; p = p->next) {
+				if (!is_q(p, "property") || !prop_is(p, "name", name))
+					continue;
+				found = true;
+				if (prop_is(p, "type", type) && prop_is(p, "value", value))
+					continue;
+				changed = true;
+				if ((r = set_prop(p, "type", type)) < 0 ||
+				    (r = set_prop(p, "value", value)) < 0)
+					goto out;
+			}
+		}
+	}
+	if (found) {
+		if (changed)
+			r = addf(c->changes, "override %s: set %s=%s (%s)", alias, name, value, type);
+		goto out;
+	}
+
+	dev = devs.n ? devs.v[devs.n - 1] : NULL;
+	if (!dev) {
+		for (ov = c->root->children; ov && !is_q(ov, "override"); ov = ov->next)
+			;
+		if (!ov) {
+			xmlNsPtr ns;
+
+			if ((r = qemu_ns(c, &ns)) < 0)
+				goto out;
+			r = -ENOMEM;
+			if (!(ov = new_el(c, ns, "override", NULL, NULL, NULL, NULL)) ||
+			    (r = place(c, c->root, NULL, ov)) < 0)
+				goto out;
+		}
+		r = -ENOMEM;
+		if (!(dev = new_el(c, ov->ns, "device", "alias", alias, NULL, NULL)) ||
+		    (r = place(c, ov, NULL, dev)) < 0)
+			goto out;
+	}
+	for (fe = dev->children; fe && !is_q(fe, "frontend"); fe = fe->next)
+		;
+	r = -ENOMEM;
+	if (!fe && (!(fe = new_el(c, dev->ns, "frontend", NULL, NULL, NULL, NULL)) ||
+		    (r = place(c, dev, NULL, fe)) < 0))
+		goto out;
+	r = -ENOMEM;
+	if (!(p = new_el(c, fe->ns, "property", "name", name, "type", type)) ||
+	    set_prop(p, "value", value) < 0 || (r = place(c, fe, NULL, p)) < 0)
+		goto out;
+	r = addf(c->changes, "override %s: added %s=%s (%s)", alias, name, value, type);
+out:
+	free(devs.v);
+	return r;
+}
+
+/* Remove override property @name of @alias (only with @value when given). */
+static int override_unset(struct ctx *c, const char *alias, const char *name, const char *value)
+{
+	struct nodes devs = { 0 };
+	int r;
+
+	r = override_devices(c, alias, &devs);
+	for (size_t i = 0; r == 0 && i < devs.n; i++) {
+		xmlNodePtr fe, next;
+
+		for (fe = devs.v[i]->children; fe; fe = next) {
+			next = fe->next;
+			if (!is_q(fe, "frontend"))
+				continue;
+			for (xmlNodePtr p = fe->children, pn; p; p = pn) {
+				pn = p->next;
+				if (!is_q(p, "property") || !prop_is(p, "name", name) ||
+				    (value && !prop_is(p, "value", value)))
+					continue;
+				drop(p);
+				r = addf(c->changes, "override %s: removed %s", alias, name);
+				if (r < 0)
+					break;
+			}
+			if (!has_elems(fe)) {
+				next = NULL;  /* tidy() may free the following nodes too */
+				tidy(fe);
+			}
+		}
+	}
+	free(devs.v);
+	return r;
+}
+
+/*
+ * @x leaves the list of runtime aliases @rt (taken before the change): it gets the user alias
+ * @ua, or is removed when @ua is NULL. Overrides written for runtime aliases follow: those of
+ * @x move to @ua (or are removed), those of later devices are renumbered as libvirt will.
+ */
+static int runtime_shift(struct ctx *c, const struct nodes *rt, xmlNodePtr x, const char *ua)
+{
+	struct nodes devs = { 0 };
+	long kx = nodes_index(rt, x);
+	int r;
+
+	if (kx < 0)
+		return 0;
+	r = override_devices(c, NULL, &devs);
+	for (size_t i = 0; r == 0 && i < devs.n; i++) {
+		const char *alias = prop(devs.v[i], "alias");
+		long k = runtime_index(alias);
+		char old[32], now[32];
+
+		if (k < 0 || (size_t)k >= rt->n || k < kx)
+			continue;
+		snprintf(old, sizeof(old), "%s", alias);
+		if (k == kx && !ua) {
+			xmlNodePtr ov = devs.v[i]->parent;
+
+			drop(devs.v[i]);
+			tidy(ov);
+			r = addf(c->changes, "removed the override of %s", old);
+			continue;
+		}
+		if (k == kx)
+			snprintf(now, sizeof(now), "%s", ua);
+		else
+			snprintf(now, sizeof(now), "hostdev%ld", k - 1);
+		r = set_prop(devs.v[i], "alias", now);
+		if (r == 0)
+			r = addf(c->changes, "override for runtime alias %s now targets %s", old, now);
+	}
+	free(devs.v);
+	return r;
+}
+
+/* Give the mdev @hd a user alias unless it has one; *@alias (64 bytes) gets it. */
+static int ensure_alias(struct ctx *c, xmlNodePtr hd, char *alias)
+{
+	struct nodes rt = { 0 };
+	xmlNodePtr a;
+	char uuid[MDEV_UUID_LEN + 1];
+	int r;
+
+	if (user_alias(hd)) {
+		snprintf(alias, 64, "%s", user_alias(hd));
+		return 0;
+	}
+	for (int i = 0;; i++) {
+		snprintf(alias, 64, "ua-vgpu%d", i);
+		if (!alias_taken(c, alias))
+			break;
+	}
+	r = list_runtime(c, &rt);
+	if (r < 0)
+		goto out;
+	a = child_el(hd, "alias");
+	if (a) {
+		r = set_prop(a, "name", alias);
+	} else {
+		xmlNodePtr src = child_el(hd, "source");
+
+		r = -ENOMEM;
+		if ((a = new_el(c, NULL, "alias", "name", alias, NULL, NULL)))
+			r = place(c, hd, src, a);
+	}
+	if (r < 0)
+		goto out;
+	mdev_uuid(hd, uuid);
+	r = addf(c->changes, "mdev %s: added user alias %s", uuid, alias);
+	if (r == 0)
+		r = runtime_shift(c, &rt, hd, alias);
+out:
+	free(rt.v);
+	return r;
+}
+
+/* ---- <metadata> ---- */
+
+static xmlNodePtr meta_entry(xmlNodePtr md, const char *uuid, xmlNodePtr *vg_out)
+{
+	for (xmlNodePtr vg = md ? md->children : NULL; vg; vg = vg->next) {
+		if (!is_ns_el(vg, DOMXML_NS_VGPU, "vgpu"))
+			continue;
+		if (vg_out && !*vg_out)
+			*vg_out = vg;
+		for (xmlNodePtr m = vg->children; m; m = m->next) {
+			char u[MDEV_UUID_LEN + 1];
+			const char *v = prop(m, "uuid");
+
+			if (is_ns_el(m, DOMXML_NS_VGPU, "mdev") && v &&
+			    mdev_uuid_canon(v, u) == 0 && strcmp(u, uuid) == 0)
+				return m;
+		}
+	}
+	return NULL;
+}
+
+static int meta_set(struct ctx *c, const char *uuid, const char *parent, const char *type)
+{
+	xmlNodePtr md = child_el(c->root, "metadata"), vg = NULL, m;
+	int r;
+
+	if (!md) {
+		static const char *const before[] = { "name", "uuid", "genid", "title",
+						      "description" };
+		xmlNodePtr after = NULL;
+
+		for (xmlNodePtr n = c->root->children; n; n = n->next)
+			for (size_t i = 0; i < ARRAY_SIZE(before); i++)
+				if (is_el(n, before[i]))
+					after = n;
+		if (!(md = new_el(c, NULL, "metadata", NULL, NULL, NULL, NULL)))
+			return -ENOMEM;
+		if (after)
+			r = place(c, c->root, after, md);
+		else if (last_elem(c->root))
+			r = place_before(c, xmlFirstElementChild(c->root), md);
+		else
+			r = place(c, c->root, NULL, md);
+		if (r < 0)
+			return r;
+	}
+	m = meta_entry(md, uuid, &vg);
+	if (m) {
+		if (prop_is(m, "parent", parent) && prop_is(m, "type", type))
+			return 0;
+		if (set_prop(m, "parent", parent) < 0 || set_prop(m, "type", type) < 0)
+			return -ENOMEM;
+		return addf(c->changes, "metadata: mdev %s is now %s on %s", uuid, type, parent);
+	}
+	if (!vg) {
+		xmlNsPtr ns;
+
+		if (!(vg = new_el(c, NULL, "vgpu", NULL, NULL, NULL, NULL)))
+			return -ENOMEM;
+		if (!(ns = xmlNewNs(vg, BAD_CAST DOMXML_NS_VGPU, BAD_CAST "vgpu"))) {
+			xmlFreeNode(vg);
+			return -ENOMEM;
+		}
+		xmlSetNs(vg, ns);
+		if ((r = place(c, md, NULL, vg)) < 0)
+			return r;
+	}
+	if (!(m = new_el(c, vg->ns, "mdev", "uuid", uuid, "parent", parent)) ||
+	    set_prop(m, "type", type) < 0)
+		return -ENOMEM;
+	if ((r = place(c, vg, NULL, m)) < 0)
+		return r;
+	return addf(c->changes, "metadata: mdev %s is %s on %s", uuid, type, parent);
+}
+
+static int meta_remove(struct ctx *c, const char *uuid)
+{
+	xmlNodePtr md = child_el(c->root, "metadata"), m, vg;
+
+	while ((m = meta_entry(md, uuid, NULL))) {
+		vg = m->parent;
+		drop(m);
+		if (!has_elems(vg))
+			drop(vg);
+		if (!has_elems(md)) {
+			drop(md);
+			md = NULL;
+		}
+		if (addf(c->changes, "metadata: removed mdev %s", uuid) < 0)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+/* ---- legacy "-set device.ID.PROP=VAL" ---- */
+
+struct legacy {
+	xmlNodePtr set, arg;    /* the "-set" argument and the one after it */
+	char id[64], name[64];
+	const char *value;
+};
+
+/* The next legacy pair from @n on (in document order of every <qemu:commandline>). */
+static bool legacy_parse(xmlNodePtr set, struct legacy *l)
+{
+	xmlNodePtr arg = set->next;
+	const char *v, *dot, *eq;
+
+	if (!is_q(set, "arg") || !prop_is(set, "value", "-set"))
+		return false;
+	while (arg && arg->type != XML_ELEMENT_NODE)
+		arg = arg->next;
+	v = prop(arg, "value");
+	if (!is_q(arg, "arg") || !v || strncmp(v, "device.", 7) != 0)
+		return false;
+	dot = strchr(v + 7, '.');
+	eq = dot ? strchr(dot, '=') : NULL;
+	if (!eq || dot - (v + 7) >= 64 || eq - (dot + 1) >= 64 || eq == dot + 1)
+		return false;
+	snprintf(l->id, sizeof(l->id), "%.*s", (int)(dot - (v + 7)), v + 7);
+	snprintf(l->name, sizeof(l->name), "%.*s", (int)(eq - (dot + 1)), dot + 1);
+	l->value = eq + 1;
+	l->set = set;
+	l->arg = arg;
+	return true;
+}
+
+static int legacy_list(struct ctx *c, struct legacy **out, size_t *n)
+{
+	size_t cap = 0;
+
+	*out = NULL;
+	*n = 0;
+	for (xmlNodePtr cl = c->root->children; cl; cl = cl->next) {
+		if (!is_q(cl, "commandline"))
+			continue;
+		for (xmlNodePtr a = cl->children; a; a = a->next) {
+			struct legacy l;
+
+			if (!legacy_parse(a, &l))
+				continue;
+			if (*n == cap) {
+				struct legacy *v = realloc(*out, (cap = cap ? cap * 2 : 4) * sizeof(*v));
+
+				if (!v)
+					return -ENOMEM;
+				*out = v;
+			}
+			(*out)[(*n)++] = l;
+		}
+	}
+	return 0;
+}
+
+/* The device that the runtime or user alias @id names, or NULL. */
+static xmlNodePtr device_by_alias(struct ctx *c, const struct nodes *rt, const char *id)
+{
+	long k = runtime_index(id);
+	xmlNodePtr devs = child_el(c->root, "devices");
+
+	if (k >= 0)
+		return (size_t)k < rt->n ? rt->v[k] : NULL;
+	for (xmlNodePtr n = devs ? devs->children : NULL; n; n = n->next)
+		if (n->type == XML_ELEMENT_NODE && prop_is(child_el(n, "alias"), "name", id))
+			return n;
+	return NULL;
+}
+
+/* The override type and value of a legacy "-set" property (QEMU's bool spellings). */
+static void legacy_typed(const char *name, const char *value, const char **type,
+			 const char **out)
+{
+	static const char *const strings[] = { "display", "romfile", "driver" };
+
+	*out = value;
+	*type = "string";
+	for (size_t i = 0; i < ARRAY_SIZE(strings); i++)
+		if (strcmp(name, strings[i]) == 0)
+			return;
+	if (!strcmp(value, "on") || !strcmp(value, "yes") || !strcmp(value, "true")) {
+		*type = "bool";
+		*out = "true";
+	} else if (!strcmp(value, "off") || !strcmp(value, "no") || !strcmp(value, "false")) {
+		*type = "bool";
+		*out = "false";
+	} else if (*value && strspn(value, "0123456789") == strlen(value)) {
+		*type = "unsigned";
+	} else if (value[0] == '-' && value[1] && strspn(value + 1, "0123456789") ==
+						     strlen(value + 1)) {
+		*type = "signed";
+	}
+}
+
+static int migrate_legacy(struct ctx *c)
+{
+	struct nodes rt = { 0 }, mdevs = { 0 }, targets = { 0 };
+	struct legacy *l = NULL;
+	size_t nl = 0;
+	int r;
+
+	if ((r = list_runtime(c, &rt)) < 0 || (r = list_mdevs(c, &mdevs)) < 0 ||
+	    (r = legacy_list(c, &l, &nl)) < 0)
+		goto out;
+	/* Resolve every target before any alias changes the numbering. */
+	for (size_t i = 0; i < nl; i++)
+		if ((r = nodes_add(&targets, device_by_alias(c, &rt, l[i].id))) < 0)
+			goto out;
+	for (size_t i = 0; i < mdevs.n; i++) {
+		char cur[64], alias[64];
+		struct nodes ovs = { 0 };
+		bool wanted = nodes_index(&targets, mdevs.v[i]) >= 0;
+
+		current_alias(c, &rt, mdevs.v[i], cur, sizeof(cur));
+		if (!wanted && cur[0] && !user_alias(mdevs.v[i])) {
+			r = override_devices(c, cur, &ovs);
+			wanted = ovs.n > 0;
+			free(ovs.v);
+		}
+		if (r < 0 || (wanted && (r = ensure_alias(c, mdevs.v[i], alias)) < 0))
+			goto out;
+		free(rt.v);
+		rt = (struct nodes){ 0 };
+		if ((r = list_runtime(c, &rt)) < 0)
+			goto out;
+	}
+	for (size_t i = 0; i < nl; i++) {
+		xmlNodePtr dev = targets.v[i], cl = l[i].set->parent;
+		const char *type, *value, *alias = dev && is_mdev(dev) ? user_alias(dev) : NULL;
+		char was[200];
+
+		if (!alias)
+			continue;
+		snprintf(was, sizeof(was), "-set device.%s.%s=%s", l[i].id, l[i].name,
+			 l[i].value);
+		legacy_typed(l[i].name, l[i].value, &type, &value);
+		if ((r = override_set(c, alias, l[i].name, type, value)) < 0 ||
+		    (r = addf(c->changes, "removed legacy <qemu:commandline> %s", was)) < 0)
+			goto out;
+		drop(l[i].arg);
+		drop(l[i].set);
+		if (!has_elems(cl))
+			drop(cl);
+	}
+out:
+	free(l);
+	free(rt.v);
+	free(mdevs.v);
+	free(targets.v);
+	return r;
+}
+
+/* ---- patch_apply ---- */
+
+static int fail(struct ctx *c, int r, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int fail(struct ctx *c, int r, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(c->err, c->errlen, fmt, ap);
+	va_end(ap);
+	return r;
+}
+
+static int remove_vgpus(struct ctx *c, const char *uuid)
+{
+	struct nodes mdevs = { 0 }, rt = { 0 };
+	int r;
+
+	if ((r = list_mdevs(c, &mdevs)) < 0)
+		goto out;
+	for (size_t i = 0; i < mdevs.n; i++) {
+		char u[MDEV_UUID_LEN + 1];
+		const char *ua = user_alias(mdevs.v[i]);
+
+		mdev_uuid(mdevs.v[i], u);
+		if (uuid && strcmp(u, uuid) != 0)
+			continue;
+		free(rt.v);
+		rt = (struct nodes){ 0 };
+		if ((r = list_runtime(c, &rt)) < 0)
+			goto out;
+		if (ua) {
+			struct nodes ovs = { 0 };
+
+			r = override_devices(c, ua, &ovs);
+			for (size_t k = 0; r == 0 && k < ovs.n; k++) {
+				xmlNodePtr ov = ovs.v[k]->parent;
+
+				drop(ovs.v[k]);
+				tidy(ov);
+				r = addf(c->changes, "removed the override of %s", ua);
+			}
+			free(ovs.v);
+		} else {
+			r = runtime_shift(c, &rt, mdevs.v[i], NULL);
+		}
+		if (r < 0 || (r = meta_remove(c, u)) < 0)
+			goto out;
+		drop(mdevs.v[i]);
+		if ((r = addf(c->changes, "removed mdev hostdev %s", u)) < 0)
+			goto out;
+	}
+out:
+	free(mdevs.v);
+	free(rt.v);
+	return r;
+}
+
+/* After a removal: drop the qemu namespace declaration of the root if nothing uses it. */
+static bool ns_used(xmlNodePtr n, xmlNsPtr ns)
+{
+	for (; n; n = n->next) {
+		if (n->type != XML_ELEMENT_NODE)
+			continue;
+		if (n->ns == ns)
+			return true;
+		for (xmlAttrPtr a = n->properties; a; a = a->next)
+			if (a->ns == ns)
+				return true;
+		if (ns_used(n->children, ns))
+			return true;
+	}
+	return false;
+}
+
+static int drop_unused_qemu_ns(struct ctx *c)
+{
+	for (xmlNsPtr *pp = &c->root->nsDef; *pp; pp = &(*pp)->next) {
+		xmlNsPtr ns = *pp;
+		char prefix[64];
+
+		if (!ns->href || !xmlStrEqual(ns->href, BAD_CAST PATCH_NS_QEMU) ||
+		    ns_used(c->root, ns))
+			continue;
+		snprintf(prefix, sizeof(prefix), "%s", ns->prefix ? (const char *)ns->prefix : "");
+		*pp = ns->next;
+		ns->next = NULL;
+		xmlFreeNs(ns);
+		return addf(c->changes, "removed the unused xmlns:%s", prefix);
+	}
+	return 0;
+}
+
+struct want {
+	const char *name, *type, *value;
+};
+
+static int apply_vgpu(struct ctx *c, const struct patch_opts *o, const char *uuid)
+{
+	struct nodes mdevs = { 0 };
+	struct want props[8];
+	size_t np = 0;
+	enum patch_onoff display = o->display;
+	xmlNodePtr hd = NULL;
+	char alias[64] = "", u[MDEV_UUID_LEN + 1], res[2][16];
+	int r;
+
+	if ((r = list_mdevs(c, &mdevs)) < 0)
+		goto out;
+	for (size_t i = 0; i < mdevs.n && uuid; i++) {
+		mdev_uuid(mdevs.v[i], u);
+		if (strcmp(u, uuid) == 0)
+			hd = mdevs.v[i];
+	}
+	if (!uuid && mdevs.n == 1)
+		hd = mdevs.v[0];
+	if (!uuid && mdevs.n > 1) {
+		r = fail(c, -ENOTUNIQ, "the domain has %zu mdev hostdevs: pick one with "
+			 "--add-vgpu=UUID", mdevs.n);
+		goto out;
+	}
+	if (!hd && !o->add_vgpu) {
+		r = fail(c, -ENOENT, "the domain has no mdev hostdev%s%s: add one with --add-vgpu",
+			 uuid ? " " : "", uuid ? uuid : "");
+		goto out;
+	}
+
+	if (!hd) {
+		xmlNodePtr devs = child_el(c->root, "devices"), src, addr, anchor = NULL;
+
+		if (uuid) {
+			snprintf(u, sizeof(u), "%s", uuid);
+		} else {
+			uuid_t bin;
+
+			uuid_generate_random(bin);
+			uuid_unparse_lower(bin, u);
+		}
+		for (int i = 0;; i++) {
+			snprintf(alias, sizeof(alias), "ua-vgpu%d", i);
+			if (!alias_taken(c, alias))
+				break;
+		}
+		r = -ENOMEM;
+		if (!devs && (!(devs = new_el(c, NULL, "devices", NULL, NULL, NULL, NULL)) ||
+			      (r = place(c, c->root, NULL, devs)) < 0))
+			goto out;
+		for (xmlNodePtr n = devs->children; n; n = n->next)
+			if (is_el(n, "hostdev"))
+				anchor = n;
+		r = -ENOMEM;
+		if (!(hd = new_el(c, NULL, "hostdev", "mode", "subsystem", "type", "mdev")) ||
+		    set_prop(hd, "model", "vfio-pci") < 0 || (r = place(c, devs, anchor, hd)) < 0)
+			goto out;
+		r = -ENOMEM;
+		if (!(src = new_el(c, NULL, "source", NULL, NULL, NULL, NULL)) ||
+		    (r = place(c, hd, NULL, src)) < 0)
+			goto out;
+		r = -ENOMEM;
+		if (!(addr = new_el(c, NULL, "address", "uuid", u, NULL, NULL)) ||
+		    (r = place(c, src, NULL, addr)) < 0)
+			goto out;
+		r = -ENOMEM;
+		if (!(addr = new_el(c, NULL, "alias", "name", alias, NULL, NULL)) ||
+		    (r = place(c, hd, NULL, addr)) < 0)
+			goto out;
+		if ((r = addf(c->changes, "added mdev hostdev %s with alias %s", u, alias)) < 0)
+			goto out;
+	}
+	mdev_uuid(hd, u);
+	if (!prop(hd, "model") && ((r = set_prop(hd, "model", "vfio-pci")) < 0 ||
+				   (r = addf(c->changes, "mdev %s: added model='vfio-pci'", u)) < 0))
+		goto out;
+
+	if ((o->ramfb || o->xres) && display == PATCH_UNSET)
+		display = PATCH_ON;
+	if (o->native) {
+		if (display != PATCH_UNSET) {
+			const char *v = display == PATCH_ON ? "on" : "off";
+
+			if (!prop_is(hd, "display", v) &&
+			    ((r = set_prop(hd, "display", v)) < 0 ||
+			     (r = addf(c->changes, "mdev %s: display='%s'", u, v)) < 0))
+				goto out;
+		}
+		if (o->ramfb && !prop_is(hd, "ramfb", "on") &&
+		    ((r = set_prop(hd, "ramfb", "on")) < 0 ||
+		     (r = addf(c->changes, "mdev %s: ramfb='on'", u)) < 0))
+			goto out;
+	} else {
+		if (o->ramfb) {
+			props[np++] = (struct want){ "driver", "string", "vfio-pci-nohotplug" };
+			props[np++] = (struct want){ "ramfb", "bool", "true" };
+		}
+		if (display != PATCH_UNSET)
+			props[np++] = (struct want){ "display", "string",
+						     display == PATCH_ON ? "on" : "off" };
+	}
+	if (o->opregion)
+		props[np++] = (struct want){ "x-igd-opregion", "bool", "true" };
+	if (o->romfile)
+		props[np++] = (struct want){ "romfile", "string", o->romfile };
+	if (o->xres) {
+		snprintf(res[0], sizeof(res[0]), "%u", o->xres);
+		snprintf(res[1], sizeof(res[1]), "%u", o->yres);
+		props[np++] = (struct want){ "xres", "unsigned", res[0] };
+		props[np++] = (struct want){ "yres", "unsigned", res[1] };
+	}
+
+	if (np || o->add_vgpu || user_alias(hd)) {
+		if ((r = ensure_alias(c, hd, alias)) < 0)
+			goto out;
+	}
+	for (size_t i = 0; i < np; i++)
+		if ((r = override_set(c, alias, props[i].name, props[i].type, props[i].value)) < 0)
+			goto out;
+	/* The native form and an override for the same thing: the override would win. */
+	if (o->native && alias[0] && display != PATCH_UNSET &&
+	    (r = override_unset(c, alias, "display", NULL)) < 0)
+		goto out;
+	if (o->native && alias[0] && o->ramfb &&
+	    ((r = override_unset(c, alias, "ramfb", NULL)) < 0 ||
+	     (r = override_unset(c, alias, "driver", "vfio-pci-nohotplug")) < 0))
+		goto out;
+	if (o->parent)
+		r = meta_set(c, u, o->parent, o->type);
+out:
+	free(mdevs.v);
+	return r;
+}
+
+int patch_apply(struct patch_doc *pd, const struct patch_opts *o, struct strv *changes,
+		char *err, size_t errlen)
+{
+	struct ctx c = { .pd = pd, .doc = pd->doc, .root = xmlDocGetRootElement(pd->doc),
+			 .changes = changes, .err = err, .errlen = errlen };
+	char uuid[MDEV_UUID_LEN + 1];
+	xmlNodePtr first = xmlFirstElementChild(c.root);
+	size_t before = changes->n;
+	int r = 0;
+
+	if (first)
+		indent_of(first, c.unit, sizeof(c.unit));
+	if (o->uuid && mdev_uuid_canon(o->uuid, uuid) < 0)
+		return fail(&c, -EINVAL, "'%s' is not a UUID (like 3c0c5f5e-...)", o->uuid);
+	if (!o->parent != !o->type)
+		return fail(&c, -EINVAL, "--parent and --type go together");
+	if (o->parent && !mdev_parent_valid(o->parent))
+		return fail(&c, -EINVAL, "'%s' is not a parent device name (like 0000:00:02.0)",
+			    o->parent);
+	if (o->type && !mdev_type_valid(o->type))
+		return fail(&c, -EINVAL, "'%s' is not an mdev type name (like i915-GVTg_V5_4)",
+			    o->type);
+	if (!o->xres != !o->yres)
+		return fail(&c, -EINVAL, "a resolution needs both width and height");
+	if (o->display == PATCH_OFF && (o->ramfb || o->xres))
+		return fail(&c, -EINVAL, "ramfb and a resolution need display on");
+	if (o->remove && (o->add_vgpu || o->parent || o->opregion || o->ramfb || o->romfile ||
+			  o->xres || o->display || o->migrate_legacy))
+		return fail(&c, -EINVAL, "removing the vGPU goes with no other change");
+
+	if (o->remove) {
+		r = remove_vgpus(&c, o->uuid ? uuid : NULL);
+		if (r == 0 && changes->n > before)
+			r = drop_unused_qemu_ns(&c);
+		goto out;
+	}
+	if (o->migrate_legacy && (r = migrate_legacy(&c)) < 0)
+		goto out;
+	if (o->add_vgpu || o->parent || o->opregion || o->ramfb || o->romfile || o->xres ||
+	    o->display)
+		r = apply_vgpu(&c, o, o->uuid ? uuid : NULL);
+out:
+	if (r == -ENOMEM)
+		snprintf(err, errlen, "out of memory");
+	return r;
+}
+
+/* ---- patch_check ---- */
+
+/* How the runtime alias @dev is described in a finding. */
+static void describe(xmlNodePtr dev, char *buf, size_t len)
+{
+	xmlNodePtr a = child_el(child_el(dev, "source"), "address");
+	char u[MDEV_UUID_LEN + 1];
+
+	if (is_mdev(dev)) {
+		mdev_uuid(dev, u);
+		snprintf(buf, len, "mdev %s", u);
+	} else if (is_el(dev, "interface")) {
+		snprintf(buf, len, "an <interface type='hostdev'>");
+	} else if (a && prop(a, "bus")) {
+		snprintf(buf, len, "PCI hostdev %s:%s:%s.%s", prop(a, "domain") ?: "0",
+			 prop(a, "bus"), prop(a, "slot") ?: "0", prop(a, "function") ?: "0");
+	} else {
+		snprintf(buf, len, "a %s hostdev", prop(dev, "type") ?: "");
+	}
+}
+
+/* The value of the last override property @name of @alias, or NULL. */
+static const char *override_get(const struct nodes *devs, const char *alias, const char *name)
+{
+	const char *v = NULL;
+
+	for (size_t i = 0; i < devs->n; i++) {
+		if (!prop_is(devs->v[i], "alias", alias))
+			continue;
+		for (xmlNodePtr fe = devs->v[i]->children; fe; fe = fe->next)
+			for (xmlNodePtr p = is_q(fe, "frontend") ? fe->children : NULL; p; p = p->next)
+				if (is_q(p, "property") && prop_is(p, "name", name))
+					v = prop(p, "value");
+	}
+	return v;
+}
+
+static bool decimal(const char *v, bool sign)
+{
+	if (sign && *v == '-')
+		v++;
+	return *v && strspn(v, "0123456789") == strlen(v);
+}
+
+static int check_props(const struct nodes *devs, struct strv *f)
+{
+	int r = 0;
+
+	for (size_t i = 0; r == 0 && i < devs->n; i++) {
+		const char *alias = prop(devs->v[i], "alias") ?: "";
+
+		for (xmlNodePtr fe = devs->v[i]->children; fe; fe = fe->next) {
+			for (xmlNodePtr p = is_q(fe, "frontend") ? fe->children : NULL; p && r == 0;
+			     p = p->next) {
+				const char *name = prop(p, "name") ?: "", *type = prop(p, "type"),
+					   *v = prop(p, "value");
+
+				if (!is_q(p, "property") || !type || !v)
+					continue;
+				if (!strcmp(type, "bool") && strcmp(v, "true") && strcmp(v, "false"))
+					r = addf(f, "override %s: %s is bool and must be true or "
+						    "false, not '%s'", alias, name, v);
+				else if ((!strcmp(type, "unsigned") && !decimal(v, false)) ||
+					 (!strcmp(type, "signed") && !decimal(v, true)))
+					r = addf(f, "override %s: %s must be a base-10 number, "
+						    "not '%s'", alias, name, v);
+			}
+		}
+	}
+	return r;
+}
+
+static int check_aliases(struct ctx *c, const struct nodes *devs, const struct nodes *rt,
+			 struct strv *f)
+{
+	int r = 0;
+
+	for (size_t i = 0; r == 0 && i < devs->n; i++) {
+		const char *alias = prop(devs->v[i], "alias") ?: "";
+		long k = runtime_index(alias);
+		char d[128];
+
+		if (strncmp(alias, "ua-", 3) == 0) {
+			if (!alias_taken(c, alias))
+				r = addf(f, "override %s matches no device: libvirt ignores it; "
+					    "fix the alias or remove the entry", alias);
+		} else if (k >= 0 && (size_t)k < rt->n) {
+			describe(rt->v[k], d, sizeof(d));
+			r = addf(f, "override %s uses a runtime alias, now %s; it moves to "
+				    "another device when a hostdev is added before it: use a user "
+				    "alias (vgpu-xml --migrate-legacy)", alias, d);
+		} else if (k >= 0) {
+			r = addf(f, "override %s matches no device: libvirt ignores it", alias);
+		} else {
+			r = addf(f, "override %s is not a user alias (ua-...): libvirt applies "
+				    "it only if it happens to name a device that way", alias);
+		}
+	}
+	return r;
+}
+
+static bool has_gl(xmlNodePtr devs)
+{
+	for (xmlNodePtr g = devs ? devs->children : NULL; g; g = g->next)
+		if (is_el(g, "graphics") && (prop_is(g, "type", "egl-headless") ||
+					     prop_is(child_el(g, "gl"), "enable", "yes")))
+			return true;
+	return false;
+}
+
+static bool is_uefi(xmlNodePtr os)
+{
+	xmlNodePtr loader = child_el(os, "loader");
+	xmlChar *path;
+	bool ovmf;
+
+	if (prop_is(os, "firmware", "efi") || prop_is(loader, "type", "pflash"))
+		return true;
+	if (!loader)
+		return false;
+	path = xmlNodeGetContent(loader);
+	ovmf = path && (strstr((const char *)path, "OVMF") || strstr((const char *)path, "edk2") ||
+			strstr((const char *)path, "ovmf"));
+	xmlFree(path);
+	return ovmf;
+}
+
+static int check_mdevs(struct ctx *c, const struct nodes *devs, const struct nodes *rt,
+		       struct strv *f)
+{
+	struct nodes mdevs = { 0 };
+	xmlNodePtr dl = child_el(c->root, "devices");
+	bool graphics = child_el(dl, "graphics") != NULL, gl = has_gl(dl);
+	bool uefi = is_uefi(child_el(c->root, "os"));
+	int r = list_mdevs(c, &mdevs);
+
+	for (size_t i = 0; r == 0 && i < mdevs.n; i++) {
+		xmlNodePtr hd = mdevs.v[i];
+		char u[MDEV_UUID_LEN + 1], alias[64], v[MDEV_UUID_LEN + 1];
+		const char *ov_display, *ov_ramfb, *driver;
+		bool display, ramfb;
+
+		mdev_uuid(hd, u);
+		current_alias(c, rt, hd, alias, sizeof(alias));
+		for (size_t k = 0; k < i; k++) {
+			mdev_uuid(mdevs.v[k], v);
+			if (strcmp(u, v) == 0 && (r = addf(f, "mdev %s is listed twice: libvirt "
+							     "refuses the domain", u)) < 0)
+				goto out;
+		}
+		if (!prop(hd, "model") &&
+		    (r = addf(f, "mdev %s has no model='vfio-pci': libvirt refuses it", u)) < 0)
+			goto out;
+		ov_display = override_get(devs, alias, "display");
+		ov_ramfb = override_get(devs, alias, "ramfb");
+		driver = override_get(devs, alias, "driver");
+		display = ov_display ? !strcmp(ov_display, "on") : prop_is(hd, "display", "on");
+		ramfb = ov_ramfb ? !strcmp(ov_ramfb, "true") : prop_is(hd, "ramfb", "on");
+		if (display && !graphics)
+			r = addf(f, "mdev %s: display is on but the domain has no <graphics>", u);
+		else if (display && !gl)
+			r = addf(f, "mdev %s: display is on but no graphics has OpenGL: add "
+				    "<gl enable='yes'/> to spice or a <graphics type='egl-headless'/>",
+				    u);
+		if (r == 0 && display && uefi && !override_get(devs, alias, "romfile"))
+			r = addf(f, "mdev %s: display is on with an UEFI loader and no romfile: "
+				    "the screen stays dark; add --romfile=.../vbios_gvt_uefi.rom", u);
+		if (r == 0 && ramfb && !display)
+			r = addf(f, "mdev %s: ramfb needs display on (QEMU refuses to start)", u);
+		if (r == 0 && ov_ramfb && !strcmp(ov_ramfb, "true") && !prop_is(hd, "ramfb", "on") &&
+		    (!driver || strcmp(driver, "vfio-pci-nohotplug") != 0))
+			r = addf(f, "mdev %s: the ramfb override needs driver=vfio-pci-nohotplug "
+				    "(vgpu-xml --ramfb writes both)", u);
+	}
+out:
+	free(mdevs.v);
+	return r;
+}
+
+int patch_check(const struct patch_doc *pd, struct strv *findings)
+{
+	struct ctx c = { .doc = pd->doc, .root = xmlDocGetRootElement(pd->doc) };
+	struct nodes devs = { 0 }, rt = { 0 };
+	struct legacy *l = NULL;
+	size_t nl = 0, nov = 0;
+	int r;
+
+	for (xmlNodePtr ov = c.root->children; ov; ov = ov->next)
+		nov += is_q(ov, "override");
+	if (nov > 1 && (r = addf(findings, "%zu <qemu:override> elements: libvirt's schema "
+				    "allows one; merge them", nov)) < 0)
+		goto out;
+	if ((r = override_devices(&c, NULL, &devs)) < 0 || (r = list_runtime(&c, &rt)) < 0 ||
+	    (r = legacy_list(&c, &l, &nl)) < 0)
+		goto out;
+	for (size_t i = 0; i < nl; i++)
+		if ((r = addf(findings, "legacy <qemu:commandline> -set device.%s.%s=%s: QEMU "
+				 ">= 6.2 refuses to start; vgpu-xml --migrate-legacy moves it to "
+				 "<qemu:override>", l[i].id, l[i].name, l[i].value)) < 0)
+			goto out;
+	if ((r = check_aliases(&c, &devs, &rt, findings)) < 0 ||
+	    (r = check_props(&devs, findings)) < 0)
+		goto out;
+	r = check_mdevs(&c, &devs, &rt, findings);
+out:
+	free(l);
+	free(devs.v);
+	free(rt.v);
+	return r;
+}

@@ -1,0 +1,113 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * patch.h: rewrite a libvirt domain XML so the guest uses an mdev vGPU, lint it, undo it.
+ * The engine behind vgpu-xml (research/xml-patcher-anchors.md has every libvirt fact used).
+ *
+ * MUST, for every rewrite:
+ *  1. find the qemu namespace by its URI, never by its prefix (inputs bind "qemu" to other
+ *     URIs, use "ns0", default namespaces, declarations on child elements);
+ *  2. keep exactly one <qemu:override> and one <metadata>: merge into existing ones and never
+ *     touch another device's entries (libvirt's schema refuses a second element of each);
+ *  3. target the vGPU through a user alias (<alias name='ua-...'/>), never a runtime
+ *     "hostdevN", which shifts when a hostdev or <interface type='hostdev'> comes first;
+ *  4. be idempotent: the same options applied twice give byte-identical output;
+ *  5. keep comments, element order and every byte of untouched content: the document is
+ *     written back from its own source text wherever the tree did not change.
+ */
+#ifndef VGPU_PATCH_H
+#define VGPU_PATCH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <libxml/tree.h>
+
+#include "util.h"
+
+#define PATCH_NS_QEMU "http://libvirt.org/schemas/domain/qemu/1.0"
+
+/* A parsed domain plus what is needed to write it back unchanged. Opaque. */
+struct patch_doc;
+
+/*
+ * patch_doc_parse: parse @buf (@len bytes) with domxml_parse_doc() (size cap, no DOCTYPE,
+ * no entities, no network, root <domain>) and remember its source text. @what names the
+ * input in messages ("stdin", a file name, a domain).
+ * On success *@out is owned by the caller (patch_doc_free). On failure @err (@errlen bytes)
+ * holds one line "WHAT:LINE: message".
+ * Returns 0 or the errors of domxml_parse_doc(): -EFBIG, -ENODATA, -EINVAL, -ENOMEM.
+ */
+int patch_doc_parse(const char *buf, size_t len, const char *what, struct patch_doc **out,
+		    char *err, size_t errlen);
+
+/* patch_doc_xml: the document, owned by @pd (valid until patch_doc_free). */
+xmlDocPtr patch_doc_xml(const struct patch_doc *pd);
+
+/*
+ * patch_doc_dump: serialise the document into a new NUL-terminated buffer *@out (@len bytes
+ * without the NUL; caller frees with free(3)). Every element whose attributes did not change
+ * is written with its original start tag, every unchanged text node with its original text,
+ * and the text before and after the root element (XML declaration, comments) as it was, so
+ * an unchanged document is reproduced byte for byte. New attributes use the quote character
+ * of their element (else of the root element). No XML declaration is added.
+ * Returns 0 or -ENOMEM.
+ */
+int patch_doc_dump(const struct patch_doc *pd, char **out, size_t *len);
+
+/* patch_doc_free: free @pd and its document; NULL is fine. */
+void patch_doc_free(struct patch_doc *pd);
+
+enum patch_onoff {
+	PATCH_UNSET = 0,  /* leave as it is */
+	PATCH_OFF,
+	PATCH_ON,
+};
+
+/* What to do. Zero-initialise, then set what was asked for. Strings are not owned. */
+struct patch_opts {
+	bool add_vgpu;           /* add an mdev hostdev unless the domain has one (with @uuid) */
+	const char *uuid;        /* the vGPU to add or to work on; NULL: the domain's only one,
+				  * or a new random UUID (libuuid) when one is added */
+	const char *parent;      /* with @type: write the hook's <metadata> entry (DESIGN.md) */
+	const char *type;
+	bool opregion;           /* x-igd-opregion=true */
+	bool ramfb;              /* ramfb=true, driver=vfio-pci-nohotplug, display on */
+	const char *romfile;     /* romfile=PATH */
+	unsigned int xres, yres; /* both or neither; 0: leave; implies display on */
+	enum patch_onoff display;
+	bool native;             /* libvirt's display='on'/ramfb='on' instead of the override */
+	bool remove;             /* undo: the vGPU (@uuid, or every mdev), its override, metadata */
+	bool migrate_legacy;     /* <qemu:commandline> "-set device.hostdevN.P=V" and overrides on
+				  * a runtime alias: move them to the vGPU's user alias */
+};
+
+/*
+ * patch_apply: rewrite the document of @pd as @o asks.
+ * Each change is appended to @changes as one human-readable line ("added mdev hostdev
+ * 3c0c...", "set override property xres=1920 on ua-vgpu0"); nothing appended means the
+ * document is unchanged. @changes is caller-owned (strv_free).
+ * On failure the document may be partly changed and must not be written; @err holds one line
+ * saying what is wrong and what to do.
+ * Returns 0; -EINVAL (invalid options: a malformed @uuid, @parent or @type, only one of
+ * @parent/@type, xres without yres, display off with ramfb or a resolution, @remove with
+ * anything but @uuid);
+ * -ENOENT (a property is asked for but the domain has no mdev hostdev, or none with @uuid:
+ * add one with add_vgpu); -ENOTUNIQ (several mdev hostdevs and no @uuid to pick one);
+ * -EEXIST (the chosen hostdev's alias is taken by another device); -ENOMEM.
+ */
+int patch_apply(struct patch_doc *pd, const struct patch_opts *o, struct strv *changes,
+		char *err, size_t errlen);
+
+/*
+ * patch_check: lint the document. Each problem is appended to @findings as one line that
+ * names the device and what to do. Checked: an override alias that matches no device (or
+ * only a runtime alias); display on without <graphics>, without OpenGL (spice gl,
+ * egl-headless), or with an UEFI loader and no romfile; ramfb without display on, or as an
+ * override without driver=vfio-pci-nohotplug; bool values other than true/false; numbers not
+ * in base 10; an mdev UUID used twice; an mdev hostdev without model; legacy "-set device."
+ * arguments; more than one <qemu:override>.
+ * Returns 0 (findings or none: see @findings->n) or -ENOMEM.
+ */
+int patch_check(const struct patch_doc *pd, struct strv *findings);
+
+#endif
