@@ -1,0 +1,37 @@
+#!/bin/bash
+# cmake --install into a DESTDIR: the hook lands in libexec and is registered in qemu.d;
+# the example config is installed once and never overwritten; as the main hook it never
+# replaces a foreign one. Usage: install.sh BUILD_DIR
+set -u
+B=$1
+SRC=$(cd "$(dirname "$0")/../.." && pwd)
+. "$(dirname "$0")/lib.sh"
+command -v cmake >/dev/null || skip "cmake not found"
+T=$(mktemp -d /tmp/vgpu-install.XXXXXX)
+trap 'rm -rf "$T"' EXIT
+
+DESTDIR=$T/root cmake --install "$B" >"$T/log" 2>&1
+check_eq "install: exit" "$?" 0
+R=$T/root
+check "binary in libexec" test -x "$R/usr/libexec/vgpu-hook/vgpu-hook"
+check_eq "registered in qemu.d" "$(readlink "$R/etc/libvirt/hooks/qemu.d/vgpu-hook")" /usr/libexec/vgpu-hook/vgpu-hook
+check "example config installed" grep -q '^\[defaults\]' "$R/etc/vgpu-hook/vgpu-hook.conf"
+echo "# mine" >"$R/etc/vgpu-hook/vgpu-hook.conf"
+DESTDIR=$R cmake --install "$B" >"$T/log" 2>&1
+check_eq "reinstall: exit" "$?" 0
+check_eq "existing config kept" "$(cat "$R/etc/vgpu-hook/vgpu-hook.conf")" "# mine"
+
+# As the main hook (VGPU_INSTALL_AS_QEMU_HOOK): a foreign hooks/qemu is never replaced.
+reg() { DESTDIR=$R cmake -DVGPU_HOOK_LINK=/etc/libvirt/hooks/qemu \
+	-DVGPU_HOOK_BIN=/usr/libexec/vgpu-hook/vgpu-hook -P "$SRC/cmake/register-hook.cmake" >"$T/log" 2>&1; }
+printf '#!/bin/sh\nexit 0\n' >"$R/etc/libvirt/hooks/qemu"
+reg
+check_eq "foreign hooks/qemu: refused" "$?" 1
+check "foreign hooks/qemu: says why" grep -q "is not vgpu-hook's; not replacing it" "$T/log"
+check_eq "foreign hooks/qemu: kept" "$(cat "$R/etc/libvirt/hooks/qemu")" "$(printf '#!/bin/sh\nexit 0')"
+rm "$R/etc/libvirt/hooks/qemu"
+reg
+check_eq "hooks/qemu: registered" "$(readlink "$R/etc/libvirt/hooks/qemu")" /usr/libexec/vgpu-hook/vgpu-hook
+reg
+check_eq "hooks/qemu: ours is replaced by ours" "$?" 0
+finish
