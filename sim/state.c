@@ -1,0 +1,445 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * state.c: the instances that exist, the kernel's checks on create and remove writes,
+ * fault injection, and the text of the control and state files.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <uuid/uuid.h>
+
+#include "sim.h"
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+#define MAX_FAULT_COUNT 1000000u
+#define MAX_DELAY_MS 600000u    /* ten minutes: enough to stand for a hung remove */
+
+static const struct {
+	const char *name;
+	int err;
+} errnos[] = {
+#define E(x) { #x, x }
+	E(EPERM), E(ENOENT), E(EINTR), E(EIO), E(ENXIO), E(E2BIG), E(EAGAIN), E(ENOMEM),
+	E(EACCES), E(EFAULT), E(EBUSY), E(EEXIST), E(ENODEV), E(EINVAL), E(ENOSPC), E(EROFS),
+	E(EDEADLK), E(ENOSYS), E(ETIMEDOUT), E(EUSERS), E(ECANCELED), E(EOPNOTSUPP),
+#undef E
+};
+
+static const char *const op_names[SIM_NR_OPS] = { "create", "remove" };
+
+int sim_errno_parse(const char *name)
+{
+	unsigned long n;
+	char *end;
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(errnos); i++)
+		if (!strcmp(name, errnos[i].name))
+			return errnos[i].err;
+	if (!isdigit((unsigned char)*name))
+		return -EINVAL;
+	errno = 0;
+	n = strtoul(name, &end, 10);
+	if (errno || *end || n == 0 || n > 4095)
+		return -EINVAL;
+	return (int)n;
+}
+
+const char *sim_errno_name(int err)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(errnos); i++)
+		if (errnos[i].err == err)
+			return errnos[i].name;
+	return NULL;
+}
+
+int sim_find_parent(const struct sim *s, const char *name)
+{
+	unsigned int i;
+
+	for (i = 0; i < s->nparents; i++)
+		if (!strcmp(s->parents[i].name, name))
+			return (int)i;
+	return -ENOENT;
+}
+
+int sim_find_type(const struct sim *s, unsigned int p, const char *dir)
+{
+	const struct sim_parent *par = &s->parents[p];
+	unsigned int i;
+
+	for (i = 0; i < par->ntypes; i++)
+		if (!strcmp(par->types[i].dir, dir))
+			return (int)i;
+	return -ENOENT;
+}
+
+int sim_find_mdev(const struct sim *s, const char *uuid)
+{
+	unsigned int i;
+
+	for (i = 0; i < SIM_MAX_MDEVS; i++)
+		if (s->mdevs[i].live && !strcmp(s->mdevs[i].uuid, uuid))
+			return (int)i;
+	return -ENOENT;
+}
+
+int sim_find_group(const struct sim *s, unsigned int group)
+{
+	unsigned int i;
+
+	for (i = 0; i < SIM_MAX_MDEVS; i++)
+		if (s->mdevs[i].live && s->mdevs[i].iommu_group == group)
+			return (int)i;
+	return -ENOENT;
+}
+
+/* The lowest free group number, as the kernel's ida hands them out. */
+static unsigned int group_alloc(const struct sim *s)
+{
+	unsigned int g = s->iommu_group_base;
+
+	while (sim_find_group(s, g) >= 0)
+		g++;
+	return g;
+}
+
+/* Takes the next injected fault of @op, if any: its -errno, else 0. */
+static int fault_take(struct sim *s, enum sim_op op)
+{
+	struct sim_fault *f = &s->faults[op];
+
+	if (!f->count)
+		return 0;
+	f->count--;
+	return -f->err;
+}
+
+int sim_create(struct sim *s, unsigned int p, unsigned int t, const char *buf, size_t len)
+{
+	char str[SIM_UUID_LEN + 2];
+	char canon[SIM_UUID_LEN + 1];
+	struct sim_mdev *m = NULL;
+	unsigned int i, id;
+	uuid_t u;
+	int ret;
+
+	/* create_store(): the count must be 36 or 37; kstrndup() then stops at a NUL byte. */
+	if (len != SIM_UUID_LEN && len != SIM_UUID_LEN + 1)
+		return -EINVAL;
+	memcpy(str, buf, len);
+	str[len] = '\0';
+	/* guid_parse() looks at 36 characters only: a 37th, newline or not, is ignored. */
+	str[SIM_UUID_LEN] = '\0';
+	if (strlen(str) != SIM_UUID_LEN || uuid_parse(str, u))
+		return -EINVAL;
+	uuid_unparse_lower(u, canon);
+
+	/* mdev_device_create(): duplicates are checked on every parent, before the driver. */
+	if (sim_find_mdev(s, canon) >= 0)
+		return -EEXIST;
+	ret = fault_take(s, SIM_CREATE);
+	if (ret)
+		return ret;
+	for (i = 0; i < SIM_MAX_MDEVS; i++) {
+		if (!s->mdevs[i].live) {
+			m = &s->mdevs[i];
+			break;
+		}
+	}
+	if (!m)
+		return -ENOMEM;
+	ret = sim_charge(&s->parents[p], t, &id);
+	if (ret)
+		return ret;
+
+	memset(m, 0, sizeof(*m));
+	memcpy(m->uuid, canon, sizeof(m->uuid));
+	m->parent = p;
+	m->type = t;
+	m->vgpu_id = id;
+	m->iommu_group = group_alloc(s);
+	m->live = true;
+	return 0;
+}
+
+/* kstrtoul(buf, 0, ...) as remove_store() uses it: 0x hex, 0 octal, one trailing newline. */
+static int parse_kstrtoul(const char *str, unsigned long *res)
+{
+	unsigned long v = 0;
+	unsigned int base = 10, digits = 0;
+
+	if (*str == '+')
+		str++;
+	if (str[0] == '0') {
+		if (tolower((unsigned char)str[1]) == 'x' && isxdigit((unsigned char)str[2])) {
+			base = 16;
+			str += 2;
+		} else {
+			base = 8;
+		}
+	}
+	for (;; str++, digits++) {
+		unsigned int d;
+
+		if (isdigit((unsigned char)*str))
+			d = (unsigned int)(*str - '0');
+		else if (isxdigit((unsigned char)*str))
+			d = (unsigned int)(tolower((unsigned char)*str) - 'a' + 10);
+		else
+			break;
+		if (d >= base)
+			break;
+		if (v > (ULONG_MAX - d) / base)
+			return -ERANGE;
+		v = v * base + d;
+	}
+	if (!digits)
+		return -EINVAL;
+	if (*str == '\n')
+		str++;
+	if (*str)
+		return -EINVAL;
+	*res = v;
+	return 0;
+}
+
+int sim_remove(struct sim *s, const char *uuid, const char *buf, size_t len)
+{
+	char str[32];
+	struct sim_mdev *m;
+	unsigned long val;
+	int i, ret;
+
+	/* A remove file whose device is gone is a deactivated kernfs node. */
+	i = sim_find_mdev(s, uuid);
+	if (i < 0)
+		return -ENODEV;
+	m = &s->mdevs[i];
+
+	/* kernfs hands the store a NUL-terminated copy; longer input is no number anyway. */
+	if (len >= sizeof(str))
+		return -EINVAL;
+	memcpy(str, buf, len);
+	str[len] = '\0';
+	if (parse_kstrtoul(str, &val))
+		return -EINVAL;
+	if (!val)
+		return 0;
+	ret = fault_take(s, SIM_REMOVE);
+	if (ret)
+		return ret;
+	sim_uncharge(&s->parents[m->parent], m->type, m->vgpu_id);
+	m->live = false;
+	return 0;
+}
+
+void sim_remove_all(struct sim *s)
+{
+	unsigned int i;
+
+	for (i = 0; i < SIM_MAX_MDEVS; i++) {
+		struct sim_mdev *m = &s->mdevs[i];
+
+		if (!m->live)
+			continue;
+		sim_uncharge(&s->parents[m->parent], m->type, m->vgpu_id);
+		m->live = false;
+	}
+}
+
+static int parse_op(const char *word)
+{
+	int op;
+
+	for (op = 0; op < SIM_NR_OPS; op++)
+		if (word && !strcmp(word, op_names[op]))
+			return op;
+	return -EINVAL;
+}
+
+static int parse_uint(const char *word, unsigned int max, unsigned int *res)
+{
+	unsigned long n;
+	char *end;
+
+	if (!word || !isdigit((unsigned char)*word))
+		return -EINVAL;
+	errno = 0;
+	n = strtoul(word, &end, 10);
+	if (errno || *end || n > max)
+		return -EINVAL;
+	*res = (unsigned int)n;
+	return 0;
+}
+
+/* One control line, already split into at most 5 words; @w[n] is NULL past the end. */
+static int control_line(struct sim *s, char **w)
+{
+	unsigned int n;
+	int op, err;
+
+	if (!w[0] || w[0][0] == '#')
+		return 0;
+	if (!strcmp(w[0], "reset") && !w[1]) {
+		memset(s->faults, 0, sizeof(s->faults));
+		return 0;
+	}
+	if (!strcmp(w[0], "remove-all") && !w[1]) {
+		sim_remove_all(s);
+		return 0;
+	}
+	op = parse_op(w[1]);
+	if (op < 0)
+		return -EINVAL;
+	if (!strcmp(w[0], "fail") && !w[4]) {
+		if (parse_uint(w[2], MAX_FAULT_COUNT, &n) || !w[3])
+			return -EINVAL;
+		err = sim_errno_parse(w[3]);
+		if (err < 0)
+			return -EINVAL;
+	} else if (!strcmp(w[0], "busy") && !w[3]) {
+		if (parse_uint(w[2], MAX_FAULT_COUNT, &n))
+			return -EINVAL;
+		err = EBUSY;
+	} else if (!strcmp(w[0], "delay") && !w[3]) {
+		if (parse_uint(w[2], MAX_DELAY_MS, &n))
+			return -EINVAL;
+		s->faults[op].delay_ms = n;
+		return 0;
+	} else {
+		return -EINVAL;
+	}
+	s->faults[op].count = n;
+	s->faults[op].err = n ? err : 0;
+	return 0;
+}
+
+int sim_control(struct sim *s, const char *buf, size_t len, unsigned int *bad)
+{
+	struct sim *scratch;
+	char *copy, *line, *next;
+	unsigned int lineno = 0;
+	int ret = 0;
+
+	/* All or nothing: run the lines on a copy, keep it only if every line was valid. */
+	scratch = malloc(sizeof(*scratch));
+	copy = malloc(len + 1);
+	if (!scratch || !copy) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	memcpy(scratch, s, sizeof(*s));
+	memcpy(copy, buf, len);
+	copy[len] = '\0';
+	if (strlen(copy) != len) {
+		ret = -EINVAL;
+		lineno = 1;
+		goto out;
+	}
+
+	for (line = copy; line; line = next) {
+		char *w[6] = { NULL };
+		char *save = NULL;
+		unsigned int i;
+
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = '\0';
+		lineno++;
+		w[0] = strtok_r(line, " \t\r", &save);
+		for (i = 1; w[i - 1] && i < ARRAY_SIZE(w) - 1; i++)
+			w[i] = strtok_r(NULL, " \t\r", &save);
+		if (w[ARRAY_SIZE(w) - 2] || control_line(scratch, w)) {
+			ret = -EINVAL;
+			goto out;
+		}
+	}
+	memcpy(s, scratch, sizeof(*s));
+out:
+	if (ret && bad)
+		*bad = lineno;
+	free(copy);
+	free(scratch);
+	return ret;
+}
+
+int sim_dump_control(const struct sim *s, FILE *f)
+{
+	int op, n = 0;
+
+	for (op = 0; op < SIM_NR_OPS && n >= 0; op++) {
+		const struct sim_fault *fa = &s->faults[op];
+		const char *name = sim_errno_name(fa->err);
+
+		if (fa->count && name)
+			n = fprintf(f, "fail %s %u %s\n", op_names[op], fa->count, name);
+		else if (fa->count)
+			n = fprintf(f, "fail %s %u %d\n", op_names[op], fa->count, fa->err);
+		if (n >= 0 && fa->delay_ms)
+			n = fprintf(f, "delay %s %u\n", op_names[op], fa->delay_ms);
+	}
+	return n < 0 ? -EIO : 0;
+}
+
+static int mdev_cmp(const void *a, const void *b)
+{
+	const struct sim_mdev *const *x = a, *const *y = b;
+
+	return strcmp((*x)->uuid, (*y)->uuid);
+}
+
+static unsigned int parent_instances(const struct sim *s, unsigned int p)
+{
+	unsigned int i, n = 0;
+
+	for (i = 0; i < SIM_MAX_MDEVS; i++)
+		if (s->mdevs[i].live && s->mdevs[i].parent == p)
+			n++;
+	return n;
+}
+
+int sim_dump_state(const struct sim *s, FILE *f)
+{
+	const struct sim_mdev *sorted[SIM_MAX_MDEVS];
+	unsigned int p, t, i, n = 0;
+	int ret = 0;
+
+	for (p = 0; p < s->nparents && ret >= 0; p++) {
+		const struct sim_parent *par = &s->parents[p];
+
+		if (par->driver == SIM_GVT)
+			ret = fprintf(f, "parent %s driver=%s low_gm_free_mb=%u high_gm_free_mb=%u "
+				      "fences_free=%u instances=%u\n", par->name, par->drv,
+				      par->low_mb - GVT_HOST_LOW_MB - par->used_low_mb,
+				      par->high_mb - GVT_HOST_HIGH_MB - par->used_high_mb,
+				      par->fences - GVT_HOST_FENCES - par->used_fences,
+				      parent_instances(s, p));
+		else
+			ret = fprintf(f, "parent %s driver=%s instances_free=%u instances=%u\n",
+				      par->name, par->drv,
+				      par->max_instances - par->used_instances,
+				      parent_instances(s, p));
+		for (t = 0; t < par->ntypes && ret >= 0; t++)
+			ret = fprintf(f, "type %s %s available_instances=%u\n", par->name,
+				      par->types[t].dir, sim_available(s, p, t));
+	}
+
+	/* Sorted by UUID, so that the same set of devices always reads the same. */
+	for (i = 0; i < SIM_MAX_MDEVS; i++)
+		if (s->mdevs[i].live)
+			sorted[n++] = &s->mdevs[i];
+	qsort(sorted, n, sizeof(sorted[0]), mdev_cmp);
+	for (i = 0; i < n && ret >= 0; i++) {
+		const struct sim_parent *par = &s->parents[sorted[i]->parent];
+
+		ret = fprintf(f, "mdev %s parent=%s type=%s\n", sorted[i]->uuid, par->name,
+			      par->types[sorted[i]->type].dir);
+	}
+	return ret < 0 ? -EIO : 0;
+}

@@ -1,0 +1,273 @@
+#!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# sim-fs.sh VGPU_SIM SIM_WRITE: mount vgpu-sim in a temporary directory and use it as the hook
+# and libvirt use sysfs: the layout, links, every errno of create and remove, fault
+# injection, a bind mount of bus/mdev in another mount namespace, 16 concurrent creators,
+# the other profiles, and a clean unmount. Exits 77 (skipped) without root or FUSE.
+set -u
+
+SIM=$1
+W=$2
+
+skip() { echo "SKIP: $*"; exit 77; }
+[ "$(id -u)" = 0 ] || skip "needs root (allow_other, bind mounts, unshare)"
+[ -c /dev/fuse ] || skip "no /dev/fuse in this machine or container"
+command -v fusermount3 >/dev/null || skip "fusermount3 is missing (Debian: apt-get install fuse3)"
+command -v unshare >/dev/null || skip "unshare is missing (util-linux)"
+
+T=$(mktemp -d /tmp/vgpu-sim-test.XXXXXX) || exit 1
+M=$T/mnt
+PID=
+fails=0
+
+# Always unmount and reap the simulator, whatever failed.
+cleanup() {
+	if mountpoint -q "$M" 2>/dev/null; then
+		fusermount3 -u "$M" 2>/dev/null || umount -l "$M"
+	fi
+	[ -n "$PID" ] && kill "$PID" 2>/dev/null
+	[ -n "$PID" ] && wait "$PID" 2>/dev/null
+	rm -rf "$T"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM HUP
+
+fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
+pass() { echo "ok: $*"; }
+# expect WHAT GOT WANT
+expect() {
+	if [ "$2" = "$3" ]; then pass "$1"; else fail "$1: got '$2', want '$3'"; fi
+}
+
+# Starts the simulator in the foreground (so that its exit status can be checked) and waits
+# for the mount.
+start() {
+	"$SIM" -f "$@" "$M" &
+	PID=$!
+	i=0
+	while ! [ -d "$M/.vgpu-sim" ]; do
+		i=$((i + 1))
+		if [ $i -gt 100 ] || ! kill -0 "$PID" 2>/dev/null; then
+			fail "vgpu-sim $* did not mount"
+			exit 1
+		fi
+		sleep 0.05
+	done
+}
+
+# Unmounts and checks that the simulator exited with 0.
+stop() {
+	fusermount3 -u "$M" || fail "fusermount3 -u"
+	wait "$PID"
+	expect "vgpu-sim exit status after unmount" "$?" 0
+	PID=
+	mountpoint -q "$M" && fail "still mounted after unmount"
+}
+
+ctl() { printf '%s\n' "$1" > "$M/.vgpu-sim/control"; }
+avail() { cat "$M/class/mdev_bus/$1/mdev_supported_types/$2/available_instances"; }
+uuid() { printf '00000000-0000-4000-8000-%012d' "$1"; }
+
+mkdir "$M" "$T/bind" || exit 1
+
+# --- command line
+"$SIM" --help | grep -q "^Usage: vgpu-sim" || fail "--help"
+"$SIM" --version | grep -q "^vgpu-sim " || fail "--version"
+"$SIM" --profile nonsense "$M" 2>/dev/null
+expect "unknown profile exit status" "$?" 2
+"$SIM" 2>/dev/null
+expect "no mount point exit status" "$?" 2
+msg=$(unshare -m sh -c "mount -t tmpfs none /dev && '$SIM' '$M'" 2>&1)
+expect "no /dev/fuse exit status" "$?" 1
+case $msg in
+"vgpu-sim: FUSE is unavailable: cannot open /dev/fuse: No such file or directory"*)
+	pass "no /dev/fuse message" ;;
+*)	fail "no /dev/fuse message: $msg" ;;
+esac
+
+# --- layout (desktop-1g)
+start
+P=0000:00:02.0
+PD=$M/devices/pci0000:00/$P
+TY=$PD/mdev_supported_types/i915-GVTg_V5_4
+expect "types" "$(ls "$PD/mdev_supported_types" | tr '\n' ' ')" \
+	"i915-GVTg_V5_1 i915-GVTg_V5_2 i915-GVTg_V5_4 i915-GVTg_V5_8 "
+expect "type dir" "$(ls "$TY" | tr '\n' ' ')" \
+	"available_instances create description device_api devices name "
+expect "class link" "$(readlink "$M/class/mdev_bus/$P")" "$PD"
+expect "bus/pci link" "$(readlink "$M/bus/pci/devices/$P")" "$PD"
+expect "modes" "$(stat -c '%a %s' "$TY/create" "$TY/name" "$TY" | tr '\n' ' ')" \
+	"200 4096 444 4096 755 0 "
+expect "name" "$(cat "$TY/name")" "GVTg_V5_4"
+expect "device_api" "$(cat "$TY/device_api")" "vfio-pci"
+expect "description" "$(cat "$TY/description")" "$(printf 'low_gm_size: 128MB
+high_gm_size: 512MB
+fence: 4
+resolution: 1920x1200
+weight: 4')"
+expect "available V5_8/4/2/1" \
+	"$(for n in 8 4 2 1; do avail $P i915-GVTg_V5_$n; done | tr '\n' ' ')" "7 5 2 1 "
+expect "read create" "$(cat "$TY/create" 2>&1 >/dev/null | sed 's/.*: //')" \
+	"Permission denied"
+expect "write name" "$("$W" "$TY/name" x)" "open:EACCES"
+expect "missing type" "$("$W" "$PD/mdev_supported_types/i915-GVTg_V5_16/create" "$(uuid 1)")" \
+	"open:ENOENT"
+
+# --- create, and what it makes
+U=$(uuid 1)
+before=$(cat "$M/.vgpu-sim/state")
+expect "create 36 bytes" "$("$W" "$TY/create" "$U")" OK
+D=$M/bus/mdev/devices/$U
+expect "bus/mdev link" "$(readlink "$D")" "$PD/$U"
+real=$(realpath "$D")
+expect "parent from realpath" "$(basename "$(dirname "$real")")" "$P"
+expect "type from mdev_type" "$(basename "$(readlink "$D/mdev_type")")" "i915-GVTg_V5_4"
+expect "mdev_type/device_api" "$(cat "$D/mdev_type/device_api")" "vfio-pci"
+expect "iommu_group" "$(readlink "$D/iommu_group")" "$M/kernel/iommu_groups/0"
+[ -d "$D/iommu_group" ] || fail "iommu_group does not resolve"
+expect "group's devices" "$(readlink "$M/kernel/iommu_groups/0/devices/$U")" "$PD/$U"
+expect "type's devices" "$(readlink "$TY/devices/$U")" "$PD/$U"
+expect "instance dir" "$(ls "$D/" | tr '\n' ' ')" \
+	"driver intel_vgpu iommu_group mdev_type remove "
+expect "remove mode" "$(stat -c %a "$D/remove")" 200
+expect "vgpu_id" "$(cat "$D/intel_vgpu/vgpu_id")" 1
+expect "available after create" "$(avail $P i915-GVTg_V5_4) $(avail $P i915-GVTg_V5_8)" "4 5"
+grep -qx "mdev $U parent=$P type=i915-GVTg_V5_4" "$M/.vgpu-sim/state" || fail "state line"
+
+# --- errno of create and remove
+expect "create 35 bytes" "$("$W" "$TY/create" "${U%?}")" EINVAL
+expect "create 38 bytes" "$("$W" "$TY/create" "${U}xy")" EINVAL
+expect "create bad UUID" "$("$W" "$TY/create" "${U%?}g")" EINVAL
+expect "create existing" "$("$W" "$TY/create" "$U")" EEXIST
+expect "create existing, other type" \
+	"$("$W" "$PD/mdev_supported_types/i915-GVTg_V5_8/create" "$U")" EEXIST
+expect "create with newline" "$("$W" -n "$TY/create" "$(uuid 2)")" OK
+expect "shell echo create" "$(echo "$(uuid 3)" > "$TY/create" && echo OK)" OK
+expect "remove 0" "$("$W" "$D/remove" 0)" OK
+[ -d "$D" ] || fail "remove 0 removed"
+expect "remove x" "$("$W" "$D/remove" x)" EINVAL
+expect "remove 1 1" "$("$W" "$D/remove" "1 1")" EINVAL
+expect "remove 1" "$("$W" "$D/remove" 1)" OK
+[ -e "$D" ] && fail "still there after remove"
+expect "remove again" "$("$W" "$D/remove" 1)" "open:ENOENT"
+expect "echo 1 > remove" "$(echo 1 > "$M/bus/mdev/devices/$(uuid 2)/remove" && echo OK)" OK
+expect "remove 0x1 (kstrtoul)" "$("$W" "$M/bus/mdev/devices/$(uuid 3)/remove" 0x1)" OK
+expect "state after create and remove" "$(cat "$M/.vgpu-sim/state")" "$before"
+
+# --- ENOSPC when exhausted
+for i in 1 2 3 4 5; do
+	r=$("$W" "$TY/create" "$(uuid $i)")
+	[ "$r" = OK ] || fail "create $i of 5: $r"
+done
+expect "6th V5_4" "$("$W" "$TY/create" "$(uuid 6)")" ENOSPC
+expect "V5_8 when high GM is gone" \
+	"$("$W" "$PD/mdev_supported_types/i915-GVTg_V5_8/create" "$(uuid 6)")" ENOSPC
+expect "available when exhausted" "$(avail $P i915-GVTg_V5_4)" 0
+ctl remove-all
+expect "remove-all" "$(cat "$M/.vgpu-sim/state")" "$before"
+
+# --- fault injection
+ctl "fail create 1 EIO"
+expect "control read" "$(cat "$M/.vgpu-sim/control")" "fail create 1 EIO"
+expect "injected EIO" "$("$W" "$TY/create" "$U")" EIO
+expect "after the fault" "$("$W" "$TY/create" "$U")" OK
+ctl "busy remove 2"
+expect "busy 1" "$("$W" "$D/remove" 1)" EBUSY
+expect "busy 2" "$("$W" "$D/remove" 1)" EBUSY
+[ -d "$D" ] || fail "busy remove removed"
+expect "busy over" "$("$W" "$D/remove" 1)" OK
+ctl "fail remove 1 EAGAIN
+delay create 300"
+t0=$(date +%s%N)
+"$W" "$TY/create" "$U" >/dev/null
+t1=$(date +%s%N)
+[ $(((t1 - t0) / 1000000)) -ge 300 ] || fail "delay create 300 took $(((t1 - t0) / 1000000)) ms"
+expect "remove EAGAIN" "$("$W" "$D/remove" 1)" EAGAIN
+expect "bad control" "$("$W" "$M/.vgpu-sim/control" "fail create")" EINVAL
+ctl reset
+expect "control after reset" "$(cat "$M/.vgpu-sim/control")" ""
+expect "create after reset" "$("$W" "$TY/create" "$(uuid 7)")" OK
+
+# --- the bind mount libvirt sees: only bus/mdev, over another directory
+out=$(unshare -m sh -c "mount --bind '$M/bus/mdev' '$T/bind' &&
+	cat '$T/bind/devices/$U/mdev_type/device_api' &&
+	basename \"\$(readlink '$T/bind/devices/$U/iommu_group')\" &&
+	test -d '$T/bind/devices/$U/iommu_group' && echo resolved" 2>&1)
+expect "bind mount of bus/mdev" "$(echo $out)" "vfio-pci 0 resolved"
+
+# --- 16 concurrent creators, 7 free instances
+ctl remove-all
+ctl "delay create 20"
+expect "free V5_8" "$(avail $P i915-GVTg_V5_8)" 7
+i=0
+pids=
+while [ $i -lt 16 ]; do
+	"$W" "$PD/mdev_supported_types/i915-GVTg_V5_8/create" "$(uuid $((100 + i)))" \
+		> "$T/race.$i" &
+	pids="$pids $!"
+	i=$((i + 1))
+done
+for j in $pids; do
+	wait "$j"
+done
+expect "concurrent OK" "$(cat "$T"/race.* | grep -c '^OK$')" 7
+expect "concurrent ENOSPC" "$(cat "$T"/race.* | grep -c '^ENOSPC$')" 9
+expect "devices after race" "$(ls "$M/bus/mdev/devices" | wc -l)" 7
+expect "groups after race" "$(ls "$M/kernel/iommu_groups" | sort -u | wc -l)" 7
+grep -q "fences_free=0 instances=7" "$M/.vgpu-sim/state" || fail "state after race"
+ctl "reset"
+ctl "remove-all"
+expect "state after race and remove-all" "$(cat "$M/.vgpu-sim/state")" "$before"
+stop
+
+# --- counted: a non-PCI parent, EUSERS
+start --profile counted
+expect "counted class link" "$(readlink "$M/class/mdev_bus/mdpy")" "$M/devices/virtual/mdpy/mdpy"
+expect "counted not on PCI" "$(ls "$M/bus/pci/devices" | wc -l)" 0
+CT=$M/class/mdev_bus/mdpy/mdev_supported_types
+for i in 1 2 3 4; do
+	r=$("$W" "$CT/mdpy-vga/create" "$(uuid $i)")
+	[ "$r" = OK ] || fail "counted create $i: $r"
+done
+expect "counted 5th" "$("$W" "$CT/mdpy-hd/create" "$(uuid 5)")" EUSERS
+expect "counted available" "$(cat "$CT/mdpy-xga/available_instances")" 0
+expect "counted description" "$(cat "$CT/mdpy-hd/description")" \
+	"virtual display, 1920x1080 framebuffer"
+expect "counted parent" "$(basename "$(dirname "$(realpath "$M/bus/mdev/devices/$(uuid 1)")")")" \
+	mdpy
+stop
+
+# --- two parents, one without its class link; relative links
+start --profile two-parents --relative-links
+expect "class/mdev_bus" "$(ls "$M/class/mdev_bus" | tr '\n' ' ')" "0000:00:02.0 "
+expect "bus/pci/devices" "$(ls "$M/bus/pci/devices" | tr '\n' ' ')" "0000:00:02.0 0000:01:00.0 "
+T2=$M/bus/pci/devices/0000:01:00.0/mdev_supported_types
+expect "second parent types" "$(ls "$T2" | tr '\n' ' ')" \
+	"i915-GVTg_V5_2 i915-GVTg_V5_4 i915-GVTg_V5_8 "
+expect "create on second parent" "$("$W" "$T2/i915-GVTg_V5_2/create" "$U")" OK
+expect "EEXIST across parents" \
+	"$("$W" "$M/class/mdev_bus/0000:00:02.0/mdev_supported_types/i915-GVTg_V5_8/create" "$U")" \
+	EEXIST
+expect "relative link" "$(readlink "$M/bus/mdev/devices/$U")" \
+	"../../../devices/pci0000:00/0000:01:00.0/$U"
+expect "relative link resolves" "$(realpath "$M/bus/mdev/devices/$U")" \
+	"$M/devices/pci0000:00/0000:01:00.0/$U"
+expect "relative mdev_type" "$(cat "$M/bus/mdev/devices/$U/mdev_type/name")" "GVTg_V5_2"
+stop
+
+# --- laptop: a 256 MB aperture hides V5_2 and V5_1; and it runs as a daemon
+"$SIM" --profile laptop-256m --control "busy remove 1" "$M"
+expect "daemon exit status" "$?" 0
+expect "laptop types" "$(ls "$M/class/mdev_bus/$P/mdev_supported_types" | tr '\n' ' ')" \
+	"i915-GVTg_V5_4 i915-GVTg_V5_8 "
+expect "laptop V5_8" "$(avail $P i915-GVTg_V5_8)" 2
+expect "--control at start" "$(cat "$M/.vgpu-sim/control")" "fail remove 1 EBUSY"
+fusermount3 -u "$M" || fail "fusermount3 -u daemon"
+mountpoint -q "$M" && fail "daemon still mounted"
+
+if [ $fails -ne 0 ]; then
+	echo "$fails check(s) failed"
+	exit 1
+fi
+echo "all checks passed"
+exit 0
