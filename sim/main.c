@@ -31,6 +31,7 @@ struct options {
 	int help;
 	int version;
 	char *mountpoint;               /* not owned: points into argv */
+	const char *extra;              /* a second non-option argument */
 	unsigned int ncontrol;
 	char *control[MAX_CONTROL];
 	int too_many_control;
@@ -117,6 +118,8 @@ static int opt_proc(void *data, const char *arg, int key, struct fuse_args *outa
 	case FUSE_OPT_KEY_NONOPT:
 		if (!o->mountpoint)
 			o->mountpoint = (char *)arg;
+		else if (!o->extra)
+			o->extra = arg;
 		return 1;
 	default:
 		return 1;
@@ -190,6 +193,11 @@ int main(int argc, char **argv)
 	if (!o.mountpoint) {
 		fprintf(stderr, "vgpu-sim: no mount point given\n");
 		usage(stderr);
+		goto out;
+	}
+	if (o.extra) {
+		fprintf(stderr, "vgpu-sim: unexpected argument '%s' (see vgpu-sim --help)\n",
+			o.extra);
 		goto out;
 	}
 	if (setup(&sim, &o))
