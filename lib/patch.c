@@ -1724,7 +1724,9 @@ static int apply_vgpu(struct ctx *c, const struct patch_opts *o, const char *uui
 		props[np++] = (struct want){ "yres", "unsigned", res[1] };
 	}
 
-	if (np || o->add_vgpu || user_alias(hd)) {
+	/* --native with an override on the runtime alias: the alias lets us clean it up. */
+	if (np || o->add_vgpu || user_alias(hd) ||
+	    (o->native && (o->ramfb || display != PATCH_UNSET))) {
 		if ((r = ensure_alias(c, hd, alias)) < 0)
 			goto out;
 	}
@@ -1795,6 +1797,14 @@ out:
 
 /* ---- patch_check ---- */
 
+/* "0x03" -> "03", for messages. */
+static const char *hex(const char *v)
+{
+	if (!v)
+		return "0";
+	return strncmp(v, "0x", 2) == 0 ? v + 2 : v;
+}
+
 /* How the runtime alias @dev is described in a finding. */
 static void describe(xmlNodePtr dev, char *buf, size_t len)
 {
@@ -1807,8 +1817,8 @@ static void describe(xmlNodePtr dev, char *buf, size_t len)
 	} else if (is_el(dev, "interface")) {
 		snprintf(buf, len, "an <interface type='hostdev'>");
 	} else if (a && prop(a, "bus")) {
-		snprintf(buf, len, "PCI hostdev %s:%s:%s.%s", prop(a, "domain") ?: "0",
-			 prop(a, "bus"), prop(a, "slot") ?: "0", prop(a, "function") ?: "0");
+		snprintf(buf, len, "PCI hostdev %s:%s:%s.%s", hex(prop(a, "domain")),
+			 hex(prop(a, "bus")), hex(prop(a, "slot")), hex(prop(a, "function")));
 	} else {
 		snprintf(buf, len, "a %s hostdev", prop(dev, "type") ?: "");
 	}

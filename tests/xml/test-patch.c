@@ -1,0 +1,427 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * lib/patch: golden in/out files (tests/fixtures/xml/<case>.out.xml, rewritten with
+ * VGPU_TEST_REGENERATE=1 and then reviewed by hand), idempotency, undo, byte-exact
+ * write-back of untouched documents (ours and the upstream fixtures when present), the lint
+ * and the errors.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "patch.h"
+#include "testutil.h"
+
+#define U1 "4b20d080-1b54-4048-85b3-a6a62d165c01"
+#define U9 "4b20d080-1b54-4048-85b3-a6a62d165c99"
+#define ROM "/var/lib/libvirt/qemu/drivers/vbios_gvt_uefi.rom"
+#define GVT .parent = "0000:00:02.0", .type = "i915-GVTg_V5_4"
+
+struct gcase {
+	const char *name;   /* tests/fixtures/xml/<name>.out.xml */
+	const char *in;     /* tests/fixtures/xml/<in>.in.xml */
+	struct patch_opts o;
+};
+
+static const struct gcase cases[] = {
+	{ "minimal-add", "minimal", { .add_vgpu = true, .uuid = U9 } },
+	{ "minimal-all", "minimal", { .add_vgpu = true, .uuid = U9, GVT, .opregion = true,
+				      .ramfb = true, .romfile = ROM, .xres = 1920,
+				      .yres = 1080 } },
+	{ "minimal-native", "minimal", { .add_vgpu = true, .uuid = U9, .native = true,
+					 .ramfb = true, .opregion = true, .xres = 1024,
+					 .yres = 768 } },
+	{ "mdev-opregion", "mdev", { .opregion = true } },
+	{ "mdev-ramfb", "mdev", { .ramfb = true } },
+	{ "mdev-romfile", "mdev", { .romfile = ROM } },
+	{ "mdev-resolution", "mdev", { .xres = 1920, .yres = 1080 } },
+	{ "mdev-display-off", "mdev", { .display = PATCH_OFF } },
+	{ "mdev-native-display", "mdev", { .native = true, .display = PATCH_ON } },
+	{ "mdev-metadata", "mdev", { GVT } },
+	{ "mdev-add-existing", "mdev", { .add_vgpu = true, GVT } },
+	{ "mdev-remove", "mdev", { .remove = true } },
+	{ "archwiki-opregion", "archwiki", { .opregion = true } },
+	{ "archwiki-native-ramfb", "archwiki", { .native = true, .ramfb = true } },
+	{ "archwiki-migrate", "archwiki", { .migrate_legacy = true } },
+	{ "archwiki-remove", "archwiki", { .remove = true } },
+	{ "pci-before-mdev-ramfb", "pci-before-mdev", { .ramfb = true, .opregion = true } },
+	{ "pci-before-mdev-remove", "pci-before-mdev", { .remove = true } },
+	{ "ns-prefix-opregion", "ns-prefix", { .opregion = true, .romfile = ROM } },
+	{ "no-qemu-prefix-opregion", "no-qemu-prefix", { .opregion = true } },
+	{ "legacy-set-migrate", "legacy-set", { .migrate_legacy = true } },
+	{ "virtxml-add", "virtxml", { .add_vgpu = true, .uuid = U9, GVT, .opregion = true } },
+	{ "compact-add", "compact", { .add_vgpu = true, .uuid = U9, GVT, .opregion = true } },
+};
+
+static char *fixture(const char *name, const char *suffix)
+{
+	return tu_fmt("%s/xml/%s%s", FIXTURES_DIR, name, suffix);
+}
+
+/* Parse @xml, apply @o, return the new text; *@n gets the number of changes. */
+static char *run(const char *xml, const struct patch_opts *o, size_t *n)
+{
+	struct patch_doc *pd;
+	struct strv changes = { 0 };
+	char err[256] = "", *out;
+	size_t len;
+
+	assert_int_equal(patch_doc_parse(xml, strlen(xml), "test", &pd, err, sizeof(err)), 0);
+	if (patch_apply(pd, o, &changes, err, sizeof(err)) < 0)
+		fail_msg("patch_apply: %s", err);
+	assert_int_equal(patch_doc_dump(pd, &out, &len), 0);
+	assert_int_equal(strlen(out), len);
+	*n = changes.n;
+	strv_free(&changes);
+	patch_doc_free(pd);
+	return out;
+}
+
+static void test_golden(void **state)
+{
+	const char *regen = getenv("VGPU_TEST_REGENERATE");
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		char *in_path = fixture(cases[i].in, ".in.xml");
+		char *out_path = fixture(cases[i].name, ".out.xml");
+		char *in = tu_read_file(in_path), *out, *again, *want;
+		size_t n;
+
+		assert_non_null(in);
+		out = run(in, &cases[i].o, &n);
+		if (regen && *regen == '1')
+			tu_write_file(out_path, out);
+		want = tu_read_file(out_path);
+		if (!want || strcmp(out, want) != 0)
+			fail_msg("%s: output differs from %s:\n%s", cases[i].name, out_path, out);
+		if (n == 0 && strcmp(out, in) != 0)
+			fail_msg("%s: changed without reporting it", cases[i].name);
+
+		/* Idempotent: the second run changes nothing, byte for byte. */
+		again = run(out, &cases[i].o, &n);
+		if (n != 0 || strcmp(again, out) != 0)
+			fail_msg("%s: second run changed it (%zu changes):\n%s", cases[i].name, n,
+				 again);
+		free(again);
+		free(want);
+		free(out);
+		free(in);
+		free(out_path);
+		free(in_path);
+	}
+}
+
+/* Adding and then removing gives back the input when it had no vGPU. */
+static void test_undo(void **state)
+{
+	static const char *const names[] = { "minimal-all", "minimal-native", "virtxml-add",
+					     "compact-add" };
+	static const char *const ins[] = { "minimal", "minimal", "virtxml", "compact" };
+	struct patch_opts rm = { .remove = true };
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
+		char *p = fixture(names[i], ".out.xml"), *q = fixture(ins[i], ".in.xml");
+		char *added = tu_read_file(p), *orig = tu_read_file(q), *back;
+		size_t n;
+
+		assert_non_null(added);
+		back = run(added, &rm, &n);
+		assert_true(n > 0);
+		if (strcmp(back, orig) != 0)
+			fail_msg("%s: remove did not restore %s:\n%s", names[i], q, back);
+		free(back);
+		free(added);
+		free(orig);
+		free(p);
+		free(q);
+	}
+}
+
+static void check_roundtrip(const char *path)
+{
+	struct patch_doc *pd;
+	char err[256], *buf = tu_read_file(path), *out;
+	size_t len;
+
+	assert_non_null(buf);
+	if (patch_doc_parse(buf, strlen(buf), path, &pd, err, sizeof(err)) < 0) {
+		/* Not a single <domain> (capabilities, two concatenated domains): refused. */
+		assert_true(err[0] != '\0');
+		free(buf);
+		return;
+	}
+	assert_int_equal(patch_doc_dump(pd, &out, &len), 0);
+	if (strcmp(out, buf) != 0)
+		fail_msg("%s: not written back byte for byte", path);
+	free(out);
+	patch_doc_free(pd);
+	free(buf);
+}
+
+static void roundtrip_dir(const char *dir, size_t *count)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+
+	if (!d)
+		return;
+	while ((e = readdir(d))) {
+		char *p = tu_fmt("%s/%s", dir, e->d_name);
+		size_t l = strlen(e->d_name);
+
+		if (e->d_name[0] == '.') {
+			free(p);
+			continue;
+		}
+		if (e->d_type == DT_DIR) {
+			roundtrip_dir(p, count);
+		} else if (l > 4 && strcmp(e->d_name + l - 4, ".xml") == 0) {
+			check_roundtrip(p);
+			(*count)++;
+		}
+		free(p);
+	}
+	closedir(d);
+}
+
+/* An untouched document comes back byte for byte: ours, and upstream's when present. */
+static void test_untouched(void **state)
+{
+	size_t ours = 0, upstream = 0;
+
+	(void)state;
+	roundtrip_dir(FIXTURES_DIR "/xml", &ours);
+	assert_true(ours >= 9);
+	roundtrip_dir(SHARED_FIXTURES_DIR, &upstream);
+	if (!upstream)
+		print_message("upstream fixtures absent (%s): not checked\n", SHARED_FIXTURES_DIR);
+}
+
+/* Every patch of every upstream domain is idempotent and keeps the document parseable. */
+static void test_upstream_idempotent(void **state)
+{
+	static const struct patch_opts opts = { .add_vgpu = true, .uuid = U9, GVT,
+						 .opregion = true, .ramfb = true, .romfile = ROM,
+						 .xres = 1920, .yres = 1080,
+						 .migrate_legacy = true };
+	const char *dir = SHARED_FIXTURES_DIR "/libvirt-11.3.0/qemuxmlconfdata";
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	size_t done = 0;
+
+	(void)state;
+	if (!d) {
+		print_message("upstream fixtures absent (%s): skipped\n", dir);
+		skip();
+	}
+	while ((e = readdir(d))) {
+		char *p, *buf, *out, *again, err[256];
+		struct patch_doc *pd;
+		struct strv ch = { 0 };
+		size_t n;
+
+		if (!strstr(e->d_name, ".xml") || strstr(e->d_name, "x86_64"))
+			continue;
+		p = tu_fmt("%s/%s", dir, e->d_name);
+		buf = tu_read_file(p);
+		if (patch_doc_parse(buf, strlen(buf), p, &pd, err, sizeof(err)) < 0) {
+			free(buf);
+			free(p);
+			continue;
+		}
+		/* Several mdevs: the lib must refuse to guess. */
+		if (patch_apply(pd, &opts, &ch, err, sizeof(err)) == -ENOTUNIQ) {
+			strv_free(&ch);
+			patch_doc_free(pd);
+			free(buf);
+			free(p);
+			continue;
+		}
+		patch_doc_free(pd);
+		strv_free(&ch);
+		out = run(buf, &opts, &n);
+		again = run(out, &opts, &n);
+		if (n || strcmp(out, again) != 0)
+			fail_msg("%s: not idempotent:\n%s", p, again);
+		done++;
+		free(again);
+		free(out);
+		free(buf);
+		free(p);
+	}
+	closedir(d);
+	assert_true(done > 10);
+}
+
+#define DOM(devs, tail) \
+	"<domain type='kvm' xmlns:qemu='" PATCH_NS_QEMU "'>\n  <name>t</name>\n" \
+	"  <devices>\n" devs "  </devices>\n" tail "</domain>\n"
+#define MDEV(attrs, u, alias) \
+	"    <hostdev mode='subsystem' type='mdev'" attrs ">\n" \
+	"      <source><address uuid='" u "'/></source>\n" alias "    </hostdev>\n"
+#define OV(alias, props) \
+	"  <qemu:override>\n    <qemu:device alias='" alias "'>\n      <qemu:frontend>\n" \
+	props "      </qemu:frontend>\n    </qemu:device>\n  </qemu:override>\n"
+#define PROP(n, t, v) "        <qemu:property name='" n "' type='" t "' value='" v "'/>\n"
+#define UA "      <alias name='ua-vgpu0'/>\n"
+#define GL "    <graphics type='egl-headless'/>\n    <graphics type='vnc'/>\n"
+
+struct lcase {
+	const char *xml;
+	const char *want;   /* a substring of the only finding, or NULL for none */
+};
+
+static const struct lcase lints[] = {
+	{ DOM(GL MDEV(" model='vfio-pci' display='on'", U1, UA), ""), NULL },
+	{ DOM(MDEV(" model='vfio-pci' display='on'", U1, UA), ""), "has no <graphics>" },
+	{ DOM("    <graphics type='vnc'/>\n" MDEV(" model='vfio-pci'", U1, UA),
+	      OV("ua-vgpu0", PROP("display", "string", "on"))), "no graphics has OpenGL" },
+	{ DOM(GL MDEV(" model='vfio-pci'", U1, UA), OV("ua-vgpu0", PROP("xres", "unsigned",
+								       "0x780"))),
+	  "base-10 number" },
+	{ DOM(GL MDEV(" model='vfio-pci'", U1, UA), OV("ua-vgpu0", PROP("x-igd-opregion", "bool",
+								       "on"))),
+	  "must be true or false" },
+	{ DOM(GL MDEV(" model='vfio-pci'", U1, UA), OV("ua-vgpu1", "")), "matches no device" },
+	{ DOM(GL MDEV(" model='vfio-pci'", U1, ""), OV("hostdev0", "")), "runtime alias, now mdev" },
+	{ DOM(GL MDEV(" model='vfio-pci'", U1, ""), OV("hostdev1", "")), "matches no device" },
+	{ DOM(GL MDEV("", U1, UA), ""), "has no model" },
+	{ DOM(GL MDEV(" model='vfio-pci' ramfb='on'", U1, UA), ""), "ramfb needs display on" },
+	{ DOM(GL MDEV(" model='vfio-pci' display='on'", U1, UA),
+	      OV("ua-vgpu0", PROP("ramfb", "bool", "true"))), "needs driver=vfio-pci-nohotplug" },
+	{ DOM(GL MDEV(" model='vfio-pci'", U1, UA) MDEV(" model='vfio-pci'", U1, ""), ""),
+	  "listed twice" },
+	{ DOM(GL MDEV(" model='vfio-pci'", U1, UA),
+	      "  <qemu:override/>\n  <qemu:override/>\n"), "2 <qemu:override> elements" },
+	{ DOM(GL MDEV(" model='vfio-pci'", U1, ""),
+	      "  <qemu:commandline>\n    <qemu:arg value='-set'/>\n"
+	      "    <qemu:arg value='device.hostdev0.xres=1920'/>\n  </qemu:commandline>\n"),
+	  "-set device.hostdev0.xres=1920" },
+};
+
+static void test_check(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(lints); i++) {
+		struct patch_doc *pd;
+		struct strv f = { 0 };
+		char err[256];
+
+		assert_int_equal(patch_doc_parse(lints[i].xml, strlen(lints[i].xml), "t", &pd, err,
+						 sizeof(err)), 0);
+		assert_int_equal(patch_check(pd, &f), 0);
+		if (!lints[i].want ? f.n != 0 : f.n != 1 || !strstr(f.v[0], lints[i].want))
+			fail_msg("lint %zu: want '%s', got %zu findings, first '%s'", i,
+				 lints[i].want ? lints[i].want : "(none)", f.n, f.n ? f.v[0] : "");
+		strv_free(&f);
+		patch_doc_free(pd);
+	}
+}
+
+/* Our golden outputs pass the lint (apart from what the case is about). */
+static void test_check_outputs(void **state)
+{
+	static const char *const clean[] = { "minimal-all", "minimal-native", "archwiki-migrate",
+					     "legacy-set-migrate" };
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(clean); i++) {
+		char *p = fixture(clean[i], ".out.xml"), *buf = tu_read_file(p), err[256];
+		struct patch_doc *pd;
+		struct strv f = { 0 };
+
+		assert_non_null(buf);
+		assert_int_equal(patch_doc_parse(buf, strlen(buf), p, &pd, err, sizeof(err)), 0);
+		assert_int_equal(patch_check(pd, &f), 0);
+		if (f.n)
+			fail_msg("%s: %s", clean[i], f.v[0]);
+		strv_free(&f);
+		patch_doc_free(pd);
+		free(buf);
+		free(p);
+	}
+}
+
+static void test_errors(void **state)
+{
+	static const struct {
+		const char *xml;
+		struct patch_opts o;
+		int r;
+		const char *msg;
+	} bad[] = {
+		{ DOM("", ""), { .opregion = true }, -ENOENT, "has no mdev hostdev" },
+		{ DOM(MDEV(" model='vfio-pci'", U1, "") MDEV(" model='vfio-pci'", U9, ""), ""),
+		  { .opregion = true }, -ENOTUNIQ, "pick one with --add-vgpu=UUID" },
+		{ DOM("", ""), { .add_vgpu = true, .uuid = "nope" }, -EINVAL, "not a UUID" },
+		{ DOM("", ""), { .parent = "0000:00:02.0" }, -EINVAL, "go together" },
+		{ DOM("", ""), { .parent = "../x", .type = "t" }, -EINVAL, "not a parent" },
+		{ DOM("", ""), { .parent = "p", .type = "a/b" }, -EINVAL, "not an mdev type" },
+		{ DOM("", ""), { .ramfb = true, .display = PATCH_OFF }, -EINVAL, "need display on" },
+		{ DOM("", ""), { .remove = true, .opregion = true }, -EINVAL, "no other change" },
+	};
+	struct patch_doc *pd;
+	char err[256];
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		struct strv ch = { 0 };
+
+		assert_int_equal(patch_doc_parse(bad[i].xml, strlen(bad[i].xml), "t", &pd, err,
+						 sizeof(err)), 0);
+		err[0] = '\0';
+		assert_int_equal(patch_apply(pd, &bad[i].o, &ch, err, sizeof(err)), bad[i].r);
+		if (!strstr(err, bad[i].msg))
+			fail_msg("error %zu: '%s' lacks '%s'", i, err, bad[i].msg);
+		strv_free(&ch);
+		patch_doc_free(pd);
+	}
+
+	assert_int_equal(patch_doc_parse("<domain>\n<name>\n</domain>\n", 26, "in.xml", &pd, err,
+					 sizeof(err)), -EINVAL);
+	if (strncmp(err, "in.xml:4: ", 10) != 0)
+		fail_msg("malformed: '%s'", err);
+	assert_int_equal(patch_doc_parse("<!DOCTYPE domain [<!ENTITY x 'y'>]><domain/>", 44, "in",
+					 &pd, err, sizeof(err)), -EINVAL);
+}
+
+/* A new UUID is random and canonical when none is given. */
+static void test_new_uuid(void **state)
+{
+	struct patch_opts o = { .add_vgpu = true };
+	char *in = tu_read_file(FIXTURES_DIR "/xml/minimal.in.xml"), *a, *b;
+	size_t n;
+
+	(void)state;
+	a = run(in, &o, &n);
+	b = run(in, &o, &n);
+	assert_non_null(strstr(a, "<address uuid='"));
+	assert_string_not_equal(a, b);
+	free(b);
+	b = run(a, &o, &n);
+	assert_int_equal(n, 0);
+	assert_string_equal(a, b);
+	free(a);
+	free(b);
+	free(in);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_golden),
+		cmocka_unit_test(test_undo),
+		cmocka_unit_test(test_untouched),
+		cmocka_unit_test(test_upstream_idempotent),
+		cmocka_unit_test(test_check),
+		cmocka_unit_test(test_check_outputs),
+		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_new_uuid),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
