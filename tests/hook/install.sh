@@ -27,7 +27,7 @@ reg() { DESTDIR=$R cmake -DVGPU_HOOK_LINK=/etc/libvirt/hooks/qemu \
 printf '#!/bin/sh\nexit 0\n' >"$R/etc/libvirt/hooks/qemu"
 reg
 check_eq "foreign hooks/qemu: refused" "$?" 1
-check "foreign hooks/qemu: says why" grep -q "is not vgpu-hook's; not replacing it" "$T/log"
+check "foreign hooks/qemu: says why" grep -q "is not vgpu-hook's; not replacing it" <(tr -s ' \n' ' ' <"$T/log")
 check_eq "foreign hooks/qemu: kept" "$(cat "$R/etc/libvirt/hooks/qemu")" "$(printf '#!/bin/sh\nexit 0')"
 rm "$R/etc/libvirt/hooks/qemu"
 reg
