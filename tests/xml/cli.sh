@@ -1,1 +1,89 @@
-exit 77
+#!/bin/sh
+# vgpu-xml, the program: FILE, stdin, --in-place, --check, exit codes, one-line errors.
+#   cli.sh VGPU_XML FIXTURES_DIR
+set -u
+X=$1 F=$2
+T=$(mktemp -d) || exit 1
+trap 'rm -rf "$T"' EXIT
+fails=0
+ok() { printf 'ok   %s\n' "$1"; }
+no() { printf 'FAIL %s\n' "$1"; fails=$((fails + 1)); }
+check() { name=$1; shift; if "$@"; then ok "$name"; else no "$name"; fi; }
+U=4b20d080-1b54-4048-85b3-a6a62d165c99
+ALL="--add-vgpu=$U --parent=0000:00:02.0 --type=i915-GVTg_V5_4 --opregion --ramfb
+     --romfile=/var/lib/libvirt/qemu/drivers/vbios_gvt_uefi.rom --resolution=1920x1080"
+
+# A FILE and stdin give the golden output; the changes go to stderr.
+$X $ALL "$F/minimal.in.xml" >"$T/out" 2>"$T/err"
+check "file: exit 0" [ $? -eq 0 ]
+check "file: golden output" cmp -s "$T/out" "$F/minimal-all.out.xml"
+check "file: changes reported" grep -q "added mdev hostdev $U" "$T/err"
+$X -q $ALL - <"$F/minimal.in.xml" >"$T/out2" 2>"$T/err"
+check "stdin: same output" cmp -s "$T/out2" "$F/minimal-all.out.xml"
+check "--quiet: silent" [ ! -s "$T/err" ]
+$X $ALL "$T/out" >"$T/out3" 2>"$T/err"
+check "second run: byte-identical" cmp -s "$T/out3" "$T/out"
+check "second run: nothing to change" grep -q "nothing to change" "$T/err"
+
+# --in-place keeps the mode; an unchanged file is not rewritten.
+cp "$F/minimal.in.xml" "$T/dom.xml"; chmod 0640 "$T/dom.xml"
+ln -s dom.xml "$T/link.xml"
+$X -q -i $ALL "$T/link.xml"
+check "in-place: exit 0" [ $? -eq 0 ]
+check "in-place: content" cmp -s "$T/dom.xml" "$F/minimal-all.out.xml"
+check "in-place: mode kept" [ "$(stat -c %a "$T/dom.xml")" = 640 ]
+check "in-place: link kept" [ -L "$T/link.xml" ]
+check "in-place: no temporary left" [ "$(ls -A "$T" | grep -c '^\.')" = 0 ]
+touch -d '2001-01-01' "$T/dom.xml"
+$X -q -i $ALL "$T/dom.xml"
+check "in-place: unchanged file untouched" [ "$(stat -c %Y "$T/dom.xml")" = "$(date -d 2001-01-01 +%s)" ]
+
+# Malformed input: FILE:LINE: message, exit 1, nothing written.
+printf '<domain type="kvm">\n  <name>x</name>\n  <devices>\n</domain>\n' >"$T/bad.xml"
+cp "$T/bad.xml" "$T/bad.orig"
+$X -i --opregion "$T/bad.xml" >"$T/out" 2>"$T/err"
+check "malformed: exit 1" [ $? -eq 1 ]
+check "malformed: FILE:LINE: message" grep -Eq "^vgpu-xml: $T/bad.xml:[0-9]+: " "$T/err"
+check "malformed: one line" [ "$(wc -l <"$T/err")" = 1 ]
+check "malformed: file intact" cmp -s "$T/bad.xml" "$T/bad.orig"
+printf '<!DOCTYPE domain [<!ENTITY e SYSTEM "file:///etc/passwd">]>\n<domain><name>&e;</name></domain>\n' >"$T/ent.xml"
+$X --opregion "$T/ent.xml" >"$T/out" 2>"$T/err"
+check "entities: refused" grep -q "DOCTYPE is not allowed" "$T/err"
+check "entities: nothing on stdout" [ ! -s "$T/out" ]
+$X --opregion "$F/minimal.in.xml" >"$T/out" 2>"$T/err"
+check "no mdev: exit 1" [ $? -eq 1 ]
+check "no mdev: says what to do" grep -q "add one with --add-vgpu" "$T/err"
+$X --opregion "$T/missing.xml" 2>"$T/err"
+check "missing file: one line" grep -q "cannot open $T/missing.xml: No such file" "$T/err"
+
+# --check: findings on stdout, exit 1; a clean domain exits 0.
+$X --check "$F/archwiki.in.xml" >"$T/out" 2>/dev/null
+check "check: exit 1 on findings" [ $? -eq 1 ]
+check "check: runtime alias reported" grep -q "override hostdev0 uses a runtime alias" "$T/out"
+$X --check "$F/legacy-set.in.xml" >"$T/out" 2>/dev/null
+check "check: legacy -set reported" [ "$(grep -c 'legacy <qemu:commandline> -set' "$T/out")" = 4 ]
+$X --check "$F/minimal-all.out.xml" >"$T/out" 2>/dev/null
+check "check: clean domain exit 0" [ $? -eq 0 ] && [ ! -s "$T/out" ]
+
+# Usage errors: exit 2.
+for args in "" "--opregion" "--opregion a b" "--resolution=1920 x" "--resolution=0x10 x" \
+	"--display=maybe x" "--ramfb --display=off x" "--parent=0000:00:02.0 x" \
+	"--check --opregion x" "-i --opregion -" "--remove-vgpu --opregion x" \
+	"--connect=qemu:///system --opregion x" "--bogus x"; do
+	# shellcheck disable=SC2086
+	$X $args >/dev/null 2>&1 </dev/null
+	check "usage: '$args' exits 2" [ $? -eq 2 ]
+done
+$X --help | grep -q -- "--add-vgpu\[=UUID\]"
+check "--help" [ $? -eq 0 ]
+$X --version | grep -q "^vgpu-xml [0-9]"
+check "--version" [ $? -eq 0 ]
+
+# Without --type, the types of the host are suggested.
+S=$T/sys/class/mdev_bus/0000:00:02.0/mdev_supported_types/i915-GVTg_V5_4
+mkdir -p "$S"; echo 2 >"$S/available_instances"; echo vfio-pci >"$S/device_api"
+echo GVTg_V5_4 >"$S/name"
+VGPU_SYSFS_ROOT=$T/sys $X --add-vgpu "$F/minimal.in.xml" >/dev/null 2>"$T/err"
+check "types suggested" grep -q -- "--parent=0000:00:02.0 --type=i915-GVTg_V5_4  (GVTg_V5_4, 2 available)" "$T/err"
+
+[ $fails -eq 0 ] || { echo "$fails failed"; exit 1; }
