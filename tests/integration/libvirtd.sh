@@ -29,6 +29,9 @@ check_started() { # check_started DESCRIPTION: the last start succeeded
 	if [ "$rc" = 0 ]; then pass "$1"; else fail "$1: virsh start exited $rc: $err"; fi
 }
 skip() { printf 'SKIP: %s\n' "$*"; exit 77; }
+abort() { fail "$*"; exit 1; } # the rest cannot run: on_exit cleans up and sums up
+summary() { printf '%d passed, %d failed\n' "$passed" "$failed"; SUMMED=1; }
+SUMMED=
 
 [ "$(id -u)" -eq 0 ] || skip "needs root (a private libvirtd, mounts)"
 [ -c /dev/fuse ] || skip "no /dev/fuse (vgpu-sim needs FUSE)"
@@ -56,13 +59,14 @@ teardown() {
 }
 on_exit() {
 	teardown
+	[ -n "$SUMMED" ] || summary
 	if [ "${KEEP:-0}" = 1 ]; then echo "kept $T"; else rm -rf --one-file-system "$T"; fi
 }
 trap on_exit EXIT
-trap 'exit 130' INT TERM
+trap 'fail interrupted; exit 130' INT TERM
 
 # --- the simulator, the hook, the daemon -------------------------------------------------
-"$SIM" --profile desktop-1g "$M" || { echo "cannot mount vgpu-sim on $M" >&2; exit 1; }
+"$SIM" --profile desktop-1g "$M" || abort "cannot mount vgpu-sim on $M"
 SIM_PID=$(pgrep -nf "^$SIM .*$M\$")
 state() { cat "$M/.vgpu-sim/state"; }
 ctl() { echo "$1" >"$M/.vgpu-sim/control"; }
@@ -104,10 +108,10 @@ ops() { # the calls since the mark for domain $1, as "op subop, op subop, ..."
 }
 
 hook_on
-ns_up "$M/bus/mdev" || exit 1
+ns_up "$M/bus/mdev" || abort "cannot set up the daemon's namespace"
 NS=$(readlink "/proc/$NS_PID/ns/mnt")
 t0=$SECONDS
-lv_start || exit 1
+lv_start || abort "libvirtd did not start"
 echo "libvirtd up in $((SECONDS - t0)) s (pid $LV_PID, state $S)"
 check "libvirtd found the hook" grep -q 'Found hook script /etc/libvirt/hooks/qemu' "$S/log/libvirtd.log"
 
@@ -233,7 +237,7 @@ lv_stop
 check "4 reconnect: QEMU survives libvirtd" test -n "$qpid" -a -d "/proc/$qpid"
 mark
 t0=$SECONDS
-lv_start || exit 1
+lv_start || abort "libvirtd did not start again"
 i=0 # the reconnect runs in a thread, after the socket already answers
 while ! calls | grep -q '^plain reconnect begin' && [ $i -lt 150 ]; do sleep 0.1; i=$((i + 1)); done
 echo "   (libvirtd restarted and reconnected in $((SECONDS - t0)) s)"
@@ -299,5 +303,5 @@ i=0
 while [ -n "$SIM_PID" ] && ! gone "$SIM_PID" && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
 check "cleanup: vgpu-sim exited" gone "${SIM_PID:-0}"
 
-printf '%d passed, %d failed\n' "$passed" "$failed"
+summary
 [ "$failed" -eq 0 ]
