@@ -133,18 +133,18 @@ static int open_store(struct run *run, bool create)
 {
 	int r = owner_open(run->cfg->state_dir, create, &run->store);
 
-	if (r == -ENOENT && !create)
-		return r;
-	if (r < 0) {
+	if (r < 0 && !(r == -ENOENT && !create))
 		fail(run, "%s: state directory %s: %s%s", run->name, run->cfg->state_dir,
 		     strerror(-r),
 		     r == -ELOOP ? ": it is a symlink; refusing it" :
 		     r == -EPERM ? ": it must be a directory owned by root, mode 0700" : "");
-		return r;
-	}
-	if (run->plan)
-		return 0;
-	r = owner_lock(&run->store, run->env->lock_timeout_ms);
+	return r;
+}
+
+static int lock_store(struct run *run)
+{
+	int r = owner_lock(&run->store, run->env->lock_timeout_ms);
+
 	if (r < 0)
 		fail(run, "%s: cannot lock %s/lock: %s%s", run->name, run->cfg->state_dir,
 		     strerror(-r), r == -ETIMEDOUT ? ": another vgpu-hook is stuck" : "");
@@ -345,7 +345,7 @@ static int do_prepare(struct run *run, int in_fd)
 	r = open_store(run, !run->plan);
 	if (r == -ENOENT && run->plan)
 		run->store.dirfd = -1;
-	else if (r < 0)
+	else if (r < 0 || (!run->plan && lock_store(run) < 0))
 		return 1;
 
 	made = calloc(run->dom->n_mdevs, sizeof(*made));
@@ -366,6 +366,14 @@ static int do_prepare(struct run *run, int in_fd)
 	return r < 0 ? 1 : 0;
 }
 
+/* Whether @rec was made for this domain: by its UUID, or by name when the XML was unusable. */
+static bool record_is_mine(const struct run *run, const struct owner_record *rec)
+{
+	if (run->dom && run->dom->uuid[0])
+		return strcmp(rec->domain_uuid, run->dom->uuid) == 0;
+	return strcmp(rec->domain, run->name) == 0;
+}
+
 static int do_release(struct run *run, int in_fd)
 {
 	struct owner_record *recs = NULL;
@@ -374,7 +382,6 @@ static int do_release(struct run *run, int in_fd)
 
 	/* A failure here must not hide the prepare error libvirt already holds: log only. */
 	if (read_domain(run, in_fd) < 0) {
-		run->dom = NULL;
 		log_warn("%s: release: matching ownership records by name", run->name);
 	} else if (run->dom->n_mdevs == 0 && geteuid() != 0) {
 		return 0;   /* only root can create vGPUs: nothing of ours to remove */
@@ -389,18 +396,37 @@ static int do_release(struct run *run, int in_fd)
 	}
 	if (r < 0)
 		return 0;
+	/*
+	 * Records are replaced by rename(2), so they can be read without the lock; and libvirt
+	 * runs one operation of a domain at a time, so no other hook changes this domain's
+	 * records meanwhile. The lock is taken only when there is something to remove: the
+	 * release of every other guest neither waits for it nor holds it.
+	 */
 	r = owner_list(&run->store, &recs, &n);
 	if (r < 0) {
 		fail(run, "%s: cannot list %s: %s", run->name, run->cfg->state_dir, strerror(-r));
 		return 0;
 	}
+	{
+		size_t keep = 0;
+
+		for (size_t i = 0; i < n; i++)
+			if (record_is_mine(run, &recs[i]))
+				recs[keep++] = recs[i];
+		n = keep;
+	}
+	if (n && !run->plan && lock_store(run) < 0) {
+		free(recs);
+		return 0;
+	}
 	for (size_t i = 0; i < n; i++) {
 		const struct owner_record *rec = &recs[i];
-		bool mine = run->dom && run->dom->uuid[0]
-			    ? strcmp(rec->domain_uuid, run->dom->uuid) == 0
-			    : strcmp(rec->domain, run->name) == 0;
+		struct owner_record now;
 
-		if (!mine)
+		/* Read again under the lock: another domain's prepare may have taken over a
+		 * stale record of ours (device gone) and reused its UUID meanwhile. */
+		if (!run->plan && (owner_get(&run->store, rec->mdev, &now) < 0 ||
+				   !record_is_mine(run, &now)))
 			continue;
 		if (run->plan) {
 			say(run, "%s: would remove vGPU %s (%s on %s), created for this domain",

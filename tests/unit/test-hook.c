@@ -331,6 +331,30 @@ static void test_remove_gives_up_bounded(void **state)
 	assert_false(record(fx, U1));
 }
 
+static void test_release_of_others_needs_no_lock(void **state)
+{
+	struct fx *fx = *state;
+	struct owner_store held;
+
+	/* two holds vGPUs; another hook holds the lock (a slow prepare elsewhere). */
+	assert_int_equal(call(fx, "two", "prepare", "begin", "-", "two.xml"), 0);
+	assert_int_equal(owner_open(fx->state, false, &held), 0);
+	assert_int_equal(owner_lock(&held, 0), 0);
+	fx->env.lock_timeout_ms = 50;
+	tu_log_capture();
+	/* A domain with no record of its own neither waits for the lock nor fails on it. */
+	assert_int_equal(call(fx, "one", "release", "end", "-", "one.xml"), 0);
+	assert_false(tu_log_has("cannot lock"));
+	assert_int_equal(tu_kernel_writes(&fx->kernel, "/remove"), 0);
+	/* Its own records do need the lock: with it held, nothing is removed, and it says so. */
+	assert_int_equal(call(fx, "two", "release", "end", "-", "two.xml"), 0);
+	assert_true(tu_log_has("cannot lock"));
+	assert_int_equal(tu_kernel_writes(&fx->kernel, "/remove"), 0);
+	owner_close(&held);
+	assert_int_equal(call(fx, "two", "release", "end", "-", "two.xml"), 0);
+	assert_int_equal(tu_kernel_writes(&fx->kernel, "/remove"), 2);
+}
+
 static void test_adopts_precreated(void **state)
 {
 	struct fx *fx = *state;
@@ -509,6 +533,7 @@ int main(void)
 		T(test_create_errnos),
 		T(test_remove_retries),
 		T(test_remove_gives_up_bounded),
+		T(test_release_of_others_needs_no_lock),
 		T(test_adopts_precreated),
 		T(test_refuses_mismatching_device),
 		T(test_hot_unplugged_is_not_leaked),
