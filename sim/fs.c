@@ -467,6 +467,26 @@ static int fetch(struct simfs *fs, const char *path, mode_t fmt, struct node *n,
 	return ret;
 }
 
+/*
+ * Reading the link bus/mdev/devices/<uuid> (node @n, already resolved) may meet an injected
+ * `fail lookup` fault. Only READLINK is failed, never the kernel's LOOKUP of the name: the
+ * kernel repeats a failed LOOKUP of a cached name once, READLINK never, so each readlink(2)
+ * or path walk through the link uses up exactly one fault. Returns 0 or its -errno.
+ */
+static int lookup_fault(struct simfs *fs, const char *path, const struct node *n)
+{
+	static const char dir[] = "/bus/mdev/devices/";
+	int ret;
+
+	if (n->kind != K_LINK_MDEV || strncmp(path, dir, sizeof(dir) - 1) ||
+	    strchr(path + sizeof(dir) - 1, '/'))
+		return 0;
+	pthread_mutex_lock(&fs->lock);
+	ret = sim_lookup(fs->sim, fs->sim->mdevs[n->m].uuid);
+	pthread_mutex_unlock(&fs->lock);
+	return ret;
+}
+
 static int fs_getattr(const char *path, struct stat *st, struct fuse_file_info *fi)
 {
 	struct simfs *fs = fs_get();
@@ -506,6 +526,8 @@ static int fs_readlink(const char *path, char *buf, size_t size)
 	int ret;
 
 	ret = fetch(fs, path, S_IFLNK, &n, &target, &len);
+	if (!ret)
+		ret = lookup_fault(fs, path, &n);
 	if (!ret && !target)
 		ret = -EINVAL;
 	if (!ret && size)

@@ -79,14 +79,23 @@ struct sim_mdev {
 	unsigned int iommu_group;
 };
 
-/* Injected faults of one operation: the next @count writes fail with @err; each waits @delay_ms. */
+/*
+ * Injected faults of one operation: the next @count of them fail with @err, only those of
+ * instance @uuid when it is set; each create or remove write waits @delay_ms first.
+ */
 struct sim_fault {
 	unsigned int count;
 	int err;
+	char uuid[SIM_UUID_LEN + 1];   /* "" for any instance */
 	unsigned int delay_ms;
 };
 
-enum sim_op { SIM_CREATE, SIM_REMOVE, SIM_NR_OPS };
+/*
+ * SIM_LOOKUP: reading an existing instance's link bus/mdev/devices/<uuid>: readlink(2),
+ * realpath(3), or any path walk through the link (stat, open of a file below it). This is
+ * what a program checking that a new device appeared runs into.
+ */
+enum sim_op { SIM_CREATE, SIM_REMOVE, SIM_LOOKUP, SIM_NR_OPS };
 
 struct sim {
 	unsigned int nparents;
@@ -146,6 +155,12 @@ int sim_create(struct sim *s, unsigned int p, unsigned int t, const char *buf, s
  * or an injected errno (the instance stays).
  */
 int sim_remove(struct sim *s, const char *uuid, const char *buf, size_t len);
+
+/*
+ * sim_lookup: a read of instance @uuid's link in bus/mdev/devices (it exists).
+ * Returns 0, or the injected errno of a `fail lookup` fault (which it uses up).
+ */
+int sim_lookup(struct sim *s, const char *uuid);
 
 /* sim_remove_all: remove every instance, ignoring injected faults. */
 void sim_remove_all(struct sim *s);

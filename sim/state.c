@@ -28,7 +28,7 @@ static const struct {
 #undef E
 };
 
-static const char *const op_names[SIM_NR_OPS] = { "create", "remove" };
+static const char *const op_names[SIM_NR_OPS] = { "create", "remove", "lookup" };
 
 int sim_errno_parse(const char *name)
 {
@@ -109,12 +109,12 @@ static unsigned int group_alloc(const struct sim *s)
 	return g;
 }
 
-/* Takes the next injected fault of @op, if any: its -errno, else 0. */
-static int fault_take(struct sim *s, enum sim_op op)
+/* Takes the next injected fault of @op on instance @uuid, if any: its -errno, else 0. */
+static int fault_take(struct sim *s, enum sim_op op, const char *uuid)
 {
 	struct sim_fault *f = &s->faults[op];
 
-	if (!f->count)
+	if (!f->count || (f->uuid[0] && strcmp(f->uuid, uuid)))
 		return 0;
 	f->count--;
 	return -f->err;
@@ -143,7 +143,7 @@ int sim_create(struct sim *s, unsigned int p, unsigned int t, const char *buf, s
 	/* mdev_device_create(): duplicates are checked on every parent, before the driver. */
 	if (sim_find_mdev(s, canon) >= 0)
 		return -EEXIST;
-	ret = fault_take(s, SIM_CREATE);
+	ret = fault_take(s, SIM_CREATE, canon);
 	if (ret)
 		return ret;
 	for (i = 0; i < SIM_MAX_MDEVS; i++) {
@@ -231,12 +231,17 @@ int sim_remove(struct sim *s, const char *uuid, const char *buf, size_t len)
 		return -EINVAL;
 	if (!val)
 		return 0;
-	ret = fault_take(s, SIM_REMOVE);
+	ret = fault_take(s, SIM_REMOVE, m->uuid);
 	if (ret)
 		return ret;
 	sim_uncharge(&s->parents[m->parent], m->type, m->vgpu_id);
 	m->live = false;
 	return 0;
+}
+
+int sim_lookup(struct sim *s, const char *uuid)
+{
+	return fault_take(s, SIM_LOOKUP, uuid);
 }
 
 void sim_remove_all(struct sim *s)
@@ -278,9 +283,24 @@ static int parse_uint(const char *word, unsigned int max, unsigned int *res)
 	return 0;
 }
 
+/* An optional instance filter: @word NULL gives "", else it must be a UUID (any case). */
+static int parse_uuid_filter(const char *word, char *out)
+{
+	uuid_t u;
+
+	out[0] = '\0';
+	if (!word)
+		return 0;
+	if (strlen(word) != SIM_UUID_LEN || uuid_parse(word, u))
+		return -EINVAL;
+	uuid_unparse_lower(u, out);
+	return 0;
+}
+
 /* One control line, already split into at most 5 words; @w[n] is NULL past the end. */
 static int control_line(struct sim *s, char **w)
 {
+	char uuid[SIM_UUID_LEN + 1];
 	unsigned int n;
 	int op, err;
 
@@ -297,17 +317,18 @@ static int control_line(struct sim *s, char **w)
 	op = parse_op(w[1]);
 	if (op < 0)
 		return -EINVAL;
-	if (!strcmp(w[0], "fail") && !w[4]) {
-		if (parse_uint(w[2], MAX_FAULT_COUNT, &n) || !w[3])
+	if (!strcmp(w[0], "fail")) {
+		if (parse_uint(w[2], MAX_FAULT_COUNT, &n) || !w[3] ||
+		    parse_uuid_filter(w[4], uuid))
 			return -EINVAL;
 		err = sim_errno_parse(w[3]);
 		if (err < 0)
 			return -EINVAL;
-	} else if (!strcmp(w[0], "busy") && !w[3]) {
-		if (parse_uint(w[2], MAX_FAULT_COUNT, &n))
+	} else if (!strcmp(w[0], "busy") && !w[4]) {
+		if (parse_uint(w[2], MAX_FAULT_COUNT, &n) || parse_uuid_filter(w[3], uuid))
 			return -EINVAL;
 		err = EBUSY;
-	} else if (!strcmp(w[0], "delay") && !w[3]) {
+	} else if (!strcmp(w[0], "delay") && !w[3] && op != SIM_LOOKUP) {
 		if (parse_uint(w[2], MAX_DELAY_MS, &n))
 			return -EINVAL;
 		s->faults[op].delay_ms = n;
@@ -317,6 +338,7 @@ static int control_line(struct sim *s, char **w)
 	}
 	s->faults[op].count = n;
 	s->faults[op].err = n ? err : 0;
+	memcpy(s->faults[op].uuid, n ? uuid : "", n ? sizeof(uuid) : 1);
 	return 0;
 }
 
@@ -344,7 +366,7 @@ int sim_control(struct sim *s, const char *buf, size_t len, unsigned int *bad)
 	}
 
 	for (line = copy; line; line = next) {
-		char *w[6] = { NULL };
+		char *w[7] = { NULL };
 		char *save = NULL;
 		unsigned int i;
 
@@ -378,9 +400,11 @@ int sim_dump_control(const struct sim *s, FILE *f)
 		const char *name = sim_errno_name(fa->err);
 
 		if (fa->count && name)
-			n = fprintf(f, "fail %s %u %s\n", op_names[op], fa->count, name);
+			n = fprintf(f, "fail %s %u %s", op_names[op], fa->count, name);
 		else if (fa->count)
-			n = fprintf(f, "fail %s %u %d\n", op_names[op], fa->count, fa->err);
+			n = fprintf(f, "fail %s %u %d", op_names[op], fa->count, fa->err);
+		if (n >= 0 && fa->count)
+			n = fprintf(f, "%s%s\n", fa->uuid[0] ? " " : "", fa->uuid);
 		if (n >= 0 && fa->delay_ms)
 			n = fprintf(f, "delay %s %u\n", op_names[op], fa->delay_ms);
 	}

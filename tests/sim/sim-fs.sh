@@ -183,6 +183,11 @@ t0=$(date +%s%N)
 t1=$(date +%s%N)
 [ $(((t1 - t0) / 1000000)) -ge 300 ] || fail "delay create 300 took $(((t1 - t0) / 1000000)) ms"
 expect "remove EAGAIN" "$("$W" "$D/remove" 1)" EAGAIN
+# A look-up fault on the device's bus/mdev/devices link: what a check that it appeared meets.
+ctl "fail lookup 1 EIO $U"
+expect "lookup EIO" "$(realpath "$M/bus/mdev/devices/$U" 2>&1 >/dev/null | sed 's/.*: //')" \
+	"Input/output error"
+expect "lookup once" "$(realpath "$D")" "$(realpath "$PD/$U")"
 expect "bad control" "$("$W" "$M/.vgpu-sim/control" "fail create")" EINVAL
 ctl reset
 expect "control after reset" "$(cat "$M/.vgpu-sim/control")" ""

@@ -4,6 +4,7 @@
  * kernel's available_instances arithmetic, the 7-vGPU limit, the errno of each bad write,
  * the control commands and the state text.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -313,6 +314,46 @@ static void test_faults(void **state)
 #undef CTL
 }
 
+/* A fault given a UUID hits only that instance: the second vGPU of a guest, say. */
+static void test_fault_filter(void **state)
+{
+	unsigned int bad = 0;
+	char line[192], upper[64], *text;
+
+	(void)state;
+	assert_int_equal(sim_init(&s, "desktop-1g"), 0);
+#define CTL(str) sim_control(&s, str, strlen(str), &bad)
+	for (size_t i = 0; i <= strlen(U2); i++)
+		upper[i] = (char)toupper((unsigned char)U2[i]);
+	snprintf(line, sizeof(line), "fail create 1 EIO %s\nbusy remove 1 %s", upper, U1);
+	assert_int_equal(CTL(line), 0);
+	text = dump(sim_dump_control);
+	snprintf(line, sizeof(line), "fail create 1 EIO %s\nfail remove 1 EBUSY %s\n", U2, U1);
+	assert_string_equal(text, line);   /* stored in lower case, as the kernel names it */
+	free(text);
+
+	assert_int_equal(create(0, "i915-GVTg_V5_4", U1), 0);
+	assert_int_equal(create(0, "i915-GVTg_V5_4", U2), -EIO);
+	assert_int_equal(create(0, "i915-GVTg_V5_4", U2), 0);
+	assert_int_equal(sim_remove(&s, U2, "1", 1), 0);
+	assert_int_equal(sim_remove(&s, U1, "1", 1), -EBUSY);
+	assert_int_equal(sim_remove(&s, U1, "1", 1), 0);
+
+	snprintf(line, sizeof(line), "fail lookup 2 ENOENT %s", U1);
+	assert_int_equal(CTL(line), 0);
+	assert_int_equal(sim_lookup(&s, U2), 0);
+	assert_int_equal(sim_lookup(&s, U1), -ENOENT);
+	assert_int_equal(sim_lookup(&s, U1), -ENOENT);
+	assert_int_equal(sim_lookup(&s, U1), 0);
+
+	assert_int_equal(CTL("fail create 1 EIO not-a-uuid"), -EINVAL);
+	assert_int_equal(CTL("busy remove 1 11111111-2222-3333-4444-55555555555"), -EINVAL);
+	snprintf(line, sizeof(line), "fail create 1 EIO %s extra", U1);
+	assert_int_equal(CTL(line), -EINVAL);
+	assert_int_equal(CTL("delay lookup 10"), -EINVAL);   /* only writes wait */
+#undef CTL
+}
+
 static void test_state(void **state)
 {
 	char *before, *text;
@@ -397,6 +438,7 @@ int main(void)
 		cmocka_unit_test(test_remove_input),
 		cmocka_unit_test(test_counted),
 		cmocka_unit_test(test_faults),
+		cmocka_unit_test(test_fault_filter),
 		cmocka_unit_test(test_state),
 		cmocka_unit_test(test_groups),
 		cmocka_unit_test(test_errno_names),
