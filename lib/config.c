@@ -265,6 +265,56 @@ struct config *config_defaults(void)
 	return cfg;
 }
 
+/* The defaults, named @path in messages; NULL on ENOMEM. */
+static struct config *config_new(const char *path)
+{
+	struct config *cfg = config_defaults();
+
+	if (cfg && !(cfg->path = strdup(path))) {
+		config_free(cfg);
+		return NULL;
+	}
+	return cfg;
+}
+
+/* Parse ps->f into ps->cfg. Returns 0, -EINVAL (every error is in ps->errors) or -errno of
+ * reading. */
+static int parse(struct parse_state *ps)
+{
+	int r;
+
+	ps->cfg->found = true;
+	r = ini_parse_stream(read_line, ps, on_key, ps);
+	if (r > 0)
+		perr(ps, (unsigned)r, "syntax error: expected [section], key = value or a comment");
+	else if (r < 0)
+		perr(ps, 0, "out of memory");
+	if (ferror(ps->f)) {
+		r = -errno;
+		perr(ps, 0, "read error: %s", strerror(-r));
+		return r < 0 ? r : -EINVAL;
+	}
+	return ps->nerr ? -EINVAL : 0;
+}
+
+int config_parse(FILE *f, const char *path, struct config **out, struct strv *errors)
+{
+	struct parse_state ps = { .f = f, .errors = errors };
+	int r;
+
+	*out = NULL;
+	ps.cfg = config_new(path);
+	if (!ps.cfg)
+		return -ENOMEM;
+	r = parse(&ps);
+	if (r < 0) {
+		config_free(ps.cfg);
+		return r;
+	}
+	*out = ps.cfg;
+	return 0;
+}
+
 int config_load(const char *path, uid_t owner, struct config **out, struct strv *errors)
 {
 	struct parse_state ps = { .errors = errors };
@@ -273,11 +323,9 @@ int config_load(const char *path, uid_t owner, struct config **out, struct strv 
 	int fd, r;
 
 	*out = NULL;
-	cfg = config_defaults();
-	if (!cfg || !(cfg->path = strdup(path))) {
-		config_free(cfg);
+	cfg = config_new(path);
+	if (!cfg)
 		return -ENOMEM;
-	}
 	ps.cfg = cfg;
 
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
@@ -318,23 +366,10 @@ int config_load(const char *path, uid_t owner, struct config **out, struct strv 
 		close(fd);
 		goto fail;
 	}
-	cfg->found = true;
-	r = ini_parse_stream(read_line, &ps, on_key, &ps);
-	if (r > 0)
-		perr(&ps, (unsigned)r, "syntax error: expected [section], key = value or a comment");
-	else if (r < 0)
-		perr(&ps, 0, "out of memory");
-	if (ferror(ps.f)) {
-		r = -errno;
-		perr(&ps, 0, "read error: %s", strerror(-r));
-		fclose(ps.f);
-		goto fail;
-	}
+	r = parse(&ps);
 	fclose(ps.f);
-	if (ps.nerr) {
-		r = -EINVAL;
+	if (r < 0)
 		goto fail;
-	}
 	*out = cfg;
 	return 0;
 fail:

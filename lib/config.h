@@ -24,6 +24,7 @@
 #define VGPU_CONFIG_H
 
 #include <stdbool.h>
+#include <stdio.h>
 #include <sys/types.h>
 
 #include "mdev.h"
@@ -62,6 +63,17 @@ struct config {
  * or any syntax or value error; *@out is then NULL); -ENOMEM; -errno of open(2)/read(2).
  */
 int config_load(const char *path, uid_t owner, struct config **out, struct strv *errors);
+
+/*
+ * config_parse: read and validate the config text of @f (an open stream, not closed) as
+ * config_load() does, without its owner and mode checks (MUST 1 is the caller's: tests and
+ * fuzzing use it on memory). @path names the text in messages and is copied into the result.
+ * On success *@out is owned by the caller (config_free), with found == true. Every problem is
+ * appended to @errors as by config_load(); @errors may be NULL.
+ * Returns 0; -EINVAL (any syntax or value error; *@out is then NULL); -ENOMEM; -errno of
+ * reading the stream.
+ */
+int config_parse(FILE *f, const char *path, struct config **out, struct strv *errors);
 
 /* config_defaults: a configuration holding only the defaults, as for a missing file. Returns
  * NULL on ENOMEM. */
