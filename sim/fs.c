@@ -678,7 +678,10 @@ static int fs_write(const char *path, const char *buf, size_t size, off_t off,
 	pthread_mutex_lock(&fs->lock);
 	if (!ret)
 		ret = resolve(fs->sim, path, &n, NULL);
-	if (!ret) {
+	/* The open file of a device that has gone is a deactivated kernfs node. */
+	if (ret == -ENOENT)
+		ret = -ENODEV;
+	else if (!ret) {
 		switch (n.kind) {
 		case K_TYPE_CREATE:
 			ret = sim_create(fs->sim, n.p, n.t, buf, size);
@@ -695,8 +698,6 @@ static int fs_write(const char *path, const char *buf, size_t size, off_t off,
 		}
 	}
 	pthread_mutex_unlock(&fs->lock);
-	if (ret == -ENOENT)
-		ret = -ENODEV;
 	log_write(fs, path, buf, size, ret);
 	return ret ? ret : (int)size;
 }
