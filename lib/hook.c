@@ -90,14 +90,22 @@ static const char *create_hint(int err)
 	}
 }
 
-/* Remove @uuid, retrying what the kernel says is transient. 0 also when already gone. */
+/*
+ * Remove @uuid, retrying what the kernel says is transient. 0 also when already gone: a
+ * missing remove file (ENOENT) or a deactivated one (ENODEV), but only once a look-up
+ * confirms the device is gone, so that such an errno never drops the record of a device
+ * that is still there.
+ */
 static int remove_bounded(struct run *run, const char *uuid, int retries)
 {
+	struct mdev_device dev;
 	int r;
 
 	for (int i = 0;; i++) {
 		r = mdev_remove(&run->sysfs, uuid);
-		if (r == 0 || r == -ENOENT)
+		if (r == -ENOENT || r == -ENODEV)
+			return mdev_device_find(&run->sysfs, uuid, &dev) == -ENOENT ? 0 : r;
+		if (r == 0)
 			return 0;
 		if ((r != -EBUSY && r != -EAGAIN) || i >= retries)
 			return r;
@@ -226,6 +234,8 @@ static int create_one(struct run *run, const char *uuid, const struct plan_spec 
 	str_copy(rec.type, sizeof(rec.type), c.type);
 	r = owner_put(&run->store, &rec);
 	if (r < 0) {
+		/* It may have failed after the rename (fsync of the directory): drop it. */
+		owner_del(&run->store, uuid);
 		fail(run, "%s: cannot record vGPU %s in %s: %s", run->name, uuid,
 		     run->cfg->state_dir, strerror(-r));
 		return r;
@@ -239,12 +249,17 @@ static int create_one(struct run *run, const char *uuid, const struct plan_spec 
 	}
 	*made = rec;
 	r = mdev_device_find(&run->sysfs, uuid, &dev);
-	if (r == 0 && (strcmp(dev.parent, c.parent) || strcmp(dev.type, c.type)))
-		r = -EIO;
+	if (r == 0 && (strcmp(dev.parent, c.parent) || strcmp(dev.type, c.type))) {
+		fail(run, "%s: vGPU %s: created as %s on %s, but %s/bus/mdev/devices/%s is %s "
+		     "on %s", run->name, uuid, c.type, c.parent, run->sysfs.root, uuid,
+		     dev.type, dev.parent);
+		return -EIO;
+	}
 	if (r < 0) {
-		fail(run, "%s: vGPU %s: created, but %s/bus/mdev/devices/%s %s", run->name, uuid,
-		     run->sysfs.root, uuid,
-		     r == -EIO ? "has another parent or type" : "did not appear");
+		fail(run, "%s: vGPU %s: created, but %s/bus/mdev/devices/%s %s%s", run->name,
+		     uuid, run->sysfs.root, uuid,
+		     r == -ENOENT ? "did not appear" : "cannot be read: ",
+		     r == -ENOENT ? "" : strerror(-r));
 		return r;
 	}
 	log_info("%s: created vGPU %s: %s on %s", run->name, uuid, c.type, c.parent);

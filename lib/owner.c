@@ -15,6 +15,13 @@
 #define LOCK_NAME "lock"
 #define RECORD_MAX 1024
 
+static bool uuid_ok(const char *s)
+{
+	char canon[MDEV_UUID_LEN + 1];
+
+	return mdev_uuid_canon(s, canon) == 0 && strcmp(canon, s) == 0;
+}
+
 int owner_open(const char *path, bool create, struct owner_store *st)
 {
 	struct stat sb;
@@ -36,6 +43,40 @@ int owner_open(const char *path, bool create, struct owner_store *st)
 	}
 	st->dirfd = fd;
 	return 0;
+}
+
+/* Whether @name is a record's temporary file, ".<uuid>.tmp" (owner_put). */
+static bool tmp_name(const char *name)
+{
+	char uuid[MDEV_UUID_LEN + 1];
+
+	if (name[0] != '.' || strlen(name) != 1 + MDEV_UUID_LEN + 4 ||
+	    strcmp(name + 1 + MDEV_UUID_LEN, ".tmp") != 0)
+		return false;
+	memcpy(uuid, name + 1, MDEV_UUID_LEN);
+	uuid[MDEV_UUID_LEN] = '\0';
+	return uuid_ok(uuid);
+}
+
+/* With the lock held no record is being written: a temporary file is a killed hook's. */
+static void sweep_tmp(struct owner_store *st)
+{
+	struct dirent *de;
+	DIR *d;
+	int fd;
+
+	fd = openat(st->dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	d = fdopendir(fd);
+	if (!d) {
+		close(fd);
+		return;
+	}
+	while ((de = readdir(d)))
+		if (tmp_name(de->d_name) && unlinkat(st->dirfd, de->d_name, 0) == 0)
+			log_info("removed %s, left by a hook killed while writing it", de->d_name);
+	closedir(d);
 }
 
 int owner_lock(struct owner_store *st, unsigned timeout_ms)
@@ -66,6 +107,7 @@ int owner_lock(struct owner_store *st, unsigned timeout_ms)
 			step *= 2;
 	}
 	st->lockfd = fd;
+	sweep_tmp(st);
 	return 0;
 }
 
@@ -75,13 +117,6 @@ void owner_unlock(struct owner_store *st)
 		close(st->lockfd);   /* drops the flock */
 		st->lockfd = -1;
 	}
-}
-
-static bool uuid_ok(const char *s)
-{
-	char canon[MDEV_UUID_LEN + 1];
-
-	return mdev_uuid_canon(s, canon) == 0 && strcmp(canon, s) == 0;
 }
 
 /* Parse "key=value" lines; every field is required and validated. */

@@ -53,7 +53,9 @@ struct owner_store {
 int owner_open(const char *path, bool create, struct owner_store *st);
 
 /*
- * owner_lock: take the exclusive lock, waiting at most @timeout_ms milliseconds.
+ * owner_lock: take the exclusive lock, waiting at most @timeout_ms milliseconds. Once it is
+ * held, the temporary files (".<uuid>.tmp") of hooks killed while writing a record are
+ * deleted: every writer holds the lock, so no live one can own them.
  * Returns 0; -ETIMEDOUT; -ELOOP when the lock file is a symlink; -errno.
  */
 int owner_lock(struct owner_store *st, unsigned timeout_ms);
