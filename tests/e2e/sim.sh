@@ -7,44 +7,7 @@ set -u
 HOOK=$1 SIM=$2 FIX=$3
 . "$(dirname "$0")/../hook/lib.sh"
 
-[ "$(id -u)" -eq 0 ] || skip "needs root to mount FUSE"
-[ -c /dev/fuse ] || skip "no /dev/fuse"
-command -v fusermount3 >/dev/null || skip "fusermount3 missing (apt-get install fuse3)"
-
-T=$(mktemp -d /tmp/vgpu-e2e.XXXXXX)
-M=$T/sys
-mkdir "$M"
-cleanup() { umount "$M" 2>/dev/null || fusermount3 -u "$M" 2>/dev/null; rm -rf "$T"; }
-trap cleanup EXIT
-mount_sim() { # mount_sim PROFILE
-	umount "$M" 2>/dev/null
-	rm -rf "$T/state"
-	"$SIM" --profile "$1" "$M" || { echo "cannot mount vgpu-sim" >&2; exit 1; }
-}
-printf '[defaults]\nsysfs_root = %s\nstate_dir = %s/state\nremove_retries = 3\n' "$M" "$T" >"$T/conf"
-chmod 0600 "$T/conf"
-
-hook() { # hook XML NAME OP SUBOP EXTRA: as libvirt runs it; sets rc, err
-	local xml=$1; shift
-	env -i LC_ALL=C PATH=/usr/sbin:/usr/bin:/sbin:/bin \
-		"$HOOK" --config "$T/conf" "$@" <"$xml" >"$T/out" 2>"$T/err"
-	rc=$?
-	err=$(cat "$T/err")
-	[ -s "$T/out" ] && ko "$* wrote to stdout"
-}
-state() { cat "$M/.vgpu-sim/state"; }
-ctl() { echo "$1" >"$M/.vgpu-sim/control"; }
-avail() { cat "$M/bus/pci/devices/0000:00:02.0/mdev_supported_types/$1/available_instances"; }
-dom() { # dom NAME DOMAIN_UUID TYPE MDEV_UUID...: a domain XML with these vGPUs
-	local name=$1 duuid=$2 type=$3; shift 3
-	printf "<domain type='kvm' id='1'>\n  <name>%s</name>\n  <uuid>%s</uuid>\n  <metadata>\n    <vgpu:vgpu xmlns:vgpu='urn:vgpu-hook:1'>\n" "$name" "$duuid"
-	for u; do printf "      <vgpu:mdev uuid='%s' parent='0000:00:02.0' type='%s'/>\n" "$u" "$type"; done
-	printf "    </vgpu:vgpu>\n  </metadata>\n  <devices>\n"
-	for u; do printf "    <hostdev mode='subsystem' type='mdev' model='vfio-pci'><source><address uuid='%s'/></source></hostdev>\n" "$u"; done
-	printf "  </devices>\n</domain>\n"
-}
-uuid() { printf '11111111-2222-4333-8444-%012d' "$1"; }
-duuid() { printf 'aaaaaaaa-0000-4000-8000-%012d' "$1"; }
+. "$(dirname "$0")/sim-lib.sh"
 
 # 1. The full lifecycle, as libvirt calls it for virsh start and virsh destroy.
 mount_sim desktop-1g
@@ -124,7 +87,7 @@ check_eq "concurrency: 7 free" "$(avail i915-GVTg_V5_8)" 7
 pids=()
 for i in $(seq 1 16); do
 	dom "g$i" "$(duuid $((100 + i)))" i915-GVTg_V5_8 "$(uuid $((100 + i)))" >"$T/g$i.xml"
-	( env -i LC_ALL=C PATH=/usr/bin:/bin "$HOOK" --config "$T/conf" "g$i" prepare begin - \
+	( env -i LC_ALL=C PATH=/usr/bin:/bin ${HOOK_WRAPPER:-} "$HOOK" --config "$T/conf" "g$i" prepare begin - \
 		<"$T/g$i.xml" >"$T/g$i.out" 2>"$T/g$i.err"; echo $? >"$T/g$i.rc" ) &
 	pids+=($!)
 done
@@ -142,7 +105,7 @@ check_eq "concurrency: each failure has the clear line" "$msg_n" 9
 check_eq "concurrency: 7 vGPUs exist" "$(ls "$M/bus/mdev/devices" | wc -l)" 7
 check_eq "concurrency: 7 records" "$(ls "$T/state" | grep -vc '^lock$')" 7
 for i in $(seq 1 16); do
-	( env -i LC_ALL=C PATH=/usr/bin:/bin "$HOOK" --config "$T/conf" "g$i" release end destroyed \
+	( env -i LC_ALL=C PATH=/usr/bin:/bin ${HOOK_WRAPPER:-} "$HOOK" --config "$T/conf" "g$i" release end destroyed \
 		<"$T/g$i.xml" >/dev/null 2>&1 ) &
 done
 wait
