@@ -85,6 +85,7 @@ int domxml_parse_doc(const char *buf, size_t len, const char *what, xmlDocPtr *d
 	xmlParserCtxtPtr ctxt;
 	xmlNodePtr root;
 	xmlDocPtr d;
+	size_t blanks = 0;
 
 	*doc = NULL;
 	if (len > DOMXML_MAX_SIZE) {
@@ -92,7 +93,10 @@ int domxml_parse_doc(const char *buf, size_t len, const char *what, xmlDocPtr *d
 			 DOMXML_MAX_SIZE >> 20);
 		return -EFBIG;
 	}
-	if (len == 0 || strspn(buf, " \t\r\n") == len) {
+	/* Bounded by @len: @buf need not be NUL-terminated. */
+	while (blanks < len && buf[blanks] && strchr(" \t\r\n", buf[blanks]))
+		blanks++;
+	if (blanks == len) {
 		snprintf(err, errlen, "%s: no domain XML (empty input)", what);
 		return -ENODATA;
 	}
