@@ -47,6 +47,25 @@ static void perr(struct parse_state *ps, unsigned line, const char *fmt, ...)
 	strv_add(ps->errors, full);
 }
 
+/* inih keeps this much of a section name (its MAX_SECTION, 50, less the NUL) and silently
+ * drops the rest, which would give [domain NAME] to another domain. */
+#define SECTION_NAME_MAX 49
+
+/* Whether the line @s is a section header "[NAME]" with a NAME longer than inih keeps. inih
+ * skips a UTF-8 BOM on the first line and blanks before the '['. */
+static bool section_too_long(const struct parse_state *ps, const char *s)
+{
+	size_t n;
+
+	if (ps->line == 1 && strncmp(s, "\xEF\xBB\xBF", 3) == 0)
+		s += 3;
+	s += strspn(s, " \t");
+	if (*s != '[')
+		return false;
+	n = strcspn(s + 1, "]");
+	return s[1 + n] == ']' && n > SECTION_NAME_MAX;
+}
+
 /*
  * inih's line reader, so that every error can name its line: one physical line per call,
  * refusing NUL bytes and lines longer than inih's buffer (which it would silently split).
@@ -81,6 +100,11 @@ static char *read_line(char *str, int num, void *stream)
 		   !strchr(";#", str[strspn(str, " \t")])) {
 		/* inih would append it to the previous value, Python-style: say so instead. */
 		perr(ps, ps->line, "indented line: continuation lines are not supported");
+		len = 0;
+	} else if (section_too_long(ps, str)) {
+		perr(ps, ps->line, "section name longer than %d characters; for a domain with a "
+		     "longer name, put parent and type in its <metadata> (vgpu-xml --parent --type)",
+		     SECTION_NAME_MAX);
 		len = 0;
 	}
 	str[len++] = '\n';
