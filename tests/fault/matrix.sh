@@ -234,5 +234,42 @@ for k in "${KILLS[@]}"; do
 	done
 done
 
+# 8. A forced interleaving: the guest's release lists its records without the lock; before
+# it gets the lock, another domain's prepare takes over a stale record of the guest's
+# (its vGPU gone) and creates that UUID for itself. The release must read the record
+# again under the lock and leave the other domain's vGPU alone.
+c="release re-reads its records under the lock"
+ctl reset
+run "" prepare begin -
+echo 1 >"$M/bus/mdev/devices/$U1/remove"          # the guest's first vGPU vanished
+dom thief "$(duuid 3)" $TY "$U1" >"$T/thief.xml"
+exec 9>"$T/state/lock"
+flock 9                                             # hold the lock, as a running prepare does
+: >"$LOG"
+env -i LC_ALL=C PATH=/usr/bin:/bin LD_PRELOAD="$INJECT" VGPU_INJECT_LOG="$LOG" \
+	ASAN_OPTIONS=verify_asan_link_order=0 "$HOOK" --config "$T/conf" guest release end - \
+	<"$T/guest.xml" >/dev/null 2>&1 9>&- &
+pid=$!
+for i in $(seq 1 1000); do                          # until it waits for the lock
+	ls -l "/proc/$pid/fd" 2>/dev/null | grep -q " $T/state/lock\$" && break
+	sleep 0.01
+done
+check "$c: the release waits for the lock" ls -l "/proc/$pid/fd" 2>/dev/null
+# What the thief's prepare does under the lock: replace the stale record, create the vGPU.
+printf 'mdev=%s\ndomain_uuid=%s\ndomain=thief\nparent=%s\ntype=%s\n' "$U1" "$(duuid 3)" $P $TY \
+	>"$T/state/.$U1.new" && mv "$T/state/.$U1.new" "$T/state/$U1"
+echo "$U1" >"$M/bus/pci/devices/$P/mdev_supported_types/$TY/create"
+exec 9>&-                                           # let the release go on
+wait $pid
+check_eq "$c: release exit" "$?" 0
+check "$c: the thief's vGPU survives" test -e "$M/bus/mdev/devices/$U1"
+check "$c: the thief's record survives" grep -qx "domain=thief" "$T/state/$U1"
+check "$c: the guest's other vGPU is removed" test ! -e "$M/bus/mdev/devices/$U2"
+check_has "$c: logged" "$(cat "$LOG")" "guest: removed vGPU $U2"
+hook "$T/thief.xml" thief release end -
+check_eq "$c: the thief's release" "$rc" 0
+invariants "$c"
+back_to_base "$c"
+
 echo "fault matrix: $cases cases, $calls hook calls"
 finish
