@@ -1619,7 +1619,7 @@ static int apply_vgpu(struct ctx *c, const struct patch_opts *o, const char *uui
 	size_t np = 0;
 	enum patch_onoff display = o->display;
 	xmlNodePtr hd = NULL;
-	char alias[64] = "", u[MDEV_UUID_LEN + 1], res[2][16];
+	char alias[64] = "", u[MDEV_UUID_LEN + 1], canon[MDEV_UUID_LEN + 1], res[2][16];
 	int r;
 
 	if ((r = list_mdevs(c, &mdevs)) < 0)
@@ -1685,6 +1685,12 @@ static int apply_vgpu(struct ctx *c, const struct patch_opts *o, const char *uui
 			goto out;
 	}
 	mdev_uuid(hd, u);
+	if (mdev_uuid_canon(u, canon) < 0) {
+		/* libvirt refuses it too, and no metadata entry could name it. */
+		r = fail(c, -EINVAL, "the mdev hostdev has no valid <source><address uuid=.../>: "
+			 "give it its vGPU's UUID, or remove it with --remove-vgpu");
+		goto out;
+	}
 	if (!prop(hd, "model") && ((r = set_prop(hd, "model", "vfio-pci")) < 0 ||
 				   (r = addf(c->changes, "mdev %s: added model='vfio-pci'", u)) < 0))
 		goto out;

@@ -90,7 +90,7 @@ struct patch_opts {
  * saying what is wrong and what to do.
  * Returns 0; -EINVAL (invalid options: a malformed @uuid, @parent or @type, only one of
  * @parent/@type, xres without yres, display off with ramfb or a resolution, @remove with
- * anything but @uuid);
+ * anything but @uuid; or the mdev hostdev to work on has no valid UUID);
  * -ENOENT (a property is asked for but the domain has no mdev hostdev, or none with @uuid:
  * add one with add_vgpu); -ENOTUNIQ (several mdev hostdevs and no @uuid to pick one);
  * -EEXIST (the chosen hostdev's alias is taken by another device); -ENOMEM.
