@@ -86,6 +86,7 @@ int domxml_parse_doc(const char *buf, size_t len, const char *what, xmlDocPtr *d
 	xmlNodePtr root;
 	xmlDocPtr d;
 	size_t blanks = 0;
+	const char *nul;
 
 	*doc = NULL;
 	if (len > DOMXML_MAX_SIZE) {
@@ -99,6 +100,17 @@ int domxml_parse_doc(const char *buf, size_t len, const char *what, xmlDocPtr *d
 	if (blanks == len) {
 		snprintf(err, errlen, "%s: no domain XML (empty input)", what);
 		return -ENODATA;
+	}
+	/*
+	 * XML has no NUL character, and libxml2 stops at one, ignoring whatever follows: a
+	 * well-formed domain, a NUL and anything else would be taken for the domain alone.
+	 * This refuses UTF-16 and UCS-4 too, which libvirt never writes.
+	 */
+	nul = memchr(buf, '\0', len);
+	if (nul) {
+		snprintf(err, errlen, "%s: a NUL byte (offset %zu) is not allowed in a domain XML",
+			 what, (size_t)(nul - buf));
+		return -EINVAL;
 	}
 	/* Refused before parsing, so no entity declaration is ever processed (rule 3). */
 	if (memmem(buf, len, "<!DOCTYPE", 9)) {
