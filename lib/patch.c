@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <libxml/chvalid.h>
 #include <uuid/uuid.h>
 
 #include "domxml.h"
@@ -1754,6 +1755,22 @@ out:
 	return r;
 }
 
+/* Whether @s can be written as an attribute value and read back: UTF-8, XML characters
+ * only, no control character. */
+static bool xml_text(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+
+	while (*p) {
+		int n = (int)strnlen((const char *)p, 4), ch = xmlGetUTF8Char(p, &n);
+
+		if (ch < 0x20 || ch == 0x7f || !xmlIsCharQ(ch))
+			return false;
+		p += n;
+	}
+	return true;
+}
+
 int patch_apply(struct patch_doc *pd, const struct patch_opts *o, struct strv *changes,
 		char *err, size_t errlen)
 {
@@ -1776,6 +1793,9 @@ int patch_apply(struct patch_doc *pd, const struct patch_opts *o, struct strv *c
 	if (o->type && !mdev_type_valid(o->type))
 		return fail(&c, -EINVAL, "'%s' is not an mdev type name (like i915-GVTg_V5_4)",
 			    o->type);
+	if (o->romfile && !xml_text(o->romfile))
+		return fail(&c, -EINVAL, "the romfile path must be UTF-8 text without control "
+			    "characters");
 	if (!o->xres != !o->yres)
 		return fail(&c, -EINVAL, "a resolution needs both width and height");
 	if (o->display == PATCH_OFF && (o->ramfb || o->xres))

@@ -88,9 +88,10 @@ struct patch_opts {
  * document is unchanged. @changes is caller-owned (strv_free).
  * On failure the document may be partly changed and must not be written; @err holds one line
  * saying what is wrong and what to do.
- * Returns 0; -EINVAL (invalid options: a malformed @uuid, @parent or @type, only one of
- * @parent/@type, xres without yres, display off with ramfb or a resolution, @remove with
- * anything but @uuid; or the mdev hostdev to work on has no valid UUID);
+ * Returns 0; -EINVAL (invalid options: a malformed @uuid, @parent or @type, a @romfile that
+ * is not UTF-8 text without control characters, only one of @parent/@type, xres without
+ * yres, display off with ramfb or a resolution, @remove with anything but @uuid; or the mdev
+ * hostdev to work on has no valid UUID);
  * -ENOENT (a property is asked for but the domain has no mdev hostdev, or none with @uuid:
  * add one with add_vgpu); -ENOTUNIQ (several mdev hostdevs and no @uuid to pick one);
  * -EEXIST (the chosen hostdev's alias is taken by another device); -ENOMEM.
