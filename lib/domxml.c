@@ -332,6 +332,13 @@ int domxml_parse(const char *buf, size_t len, const char *what, struct domxml **
 		r = -EINVAL;
 		goto fail;
 	}
+	/* libvirt refuses such a name (virXMLCheckIllegalChars), and every line this project
+	 * writes, to syslog, stderr or a record, may hold the name. */
+	if (strchr(dom->name, '\n')) {
+		snprintf(err, errlen, "%s: the domain's <name> holds a newline", what);
+		r = -EINVAL;
+		goto fail;
+	}
 	s = xp_string(xp, xmlDocGetRootElement(doc), "string(/domain/uuid)");
 	if (!s)
 		goto fail;

@@ -75,9 +75,10 @@ struct domxml {
  * On success *@out is owned by the caller (domxml_free). On failure @err holds one line
  * naming what is wrong, e.g. "stdin: hostdev 2 (mdev): source/address/@uuid 'x' is not a
  * UUID".
- * Returns 0; the errors of domxml_parse_doc(); -EINVAL also when <name> is missing, an mdev
- * hostdev has no or an invalid UUID, the same UUID is used twice, or a metadata value is
- * missing, not a UUID or longer than its field; -ENOMEM.
+ * Returns 0; the errors of domxml_parse_doc(); -EINVAL also when <name> is missing or holds
+ * a newline (which libvirt refuses), an mdev hostdev has no or an invalid UUID, the same
+ * UUID is used twice, or a metadata value is missing, not a UUID or longer than its field;
+ * -ENOMEM.
  */
 int domxml_parse(const char *buf, size_t len, const char *what, struct domxml **out,
 		 char *err, size_t errlen);
