@@ -701,6 +701,7 @@ static int addf(struct strv *sv, const char *fmt, ...)
 	va_end(ap);
 	if (r < 0)
 		return -ENOMEM;
+	domxml_one_line(s);   /* it may quote a value of the document */
 	r = strv_add(sv, s);
 	free(s);
 	return r;
@@ -1526,6 +1527,7 @@ static int fail(struct ctx *c, int r, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(c->err, c->errlen, fmt, ap);
 	va_end(ap);
+	domxml_one_line(c->err);
 	return r;
 }
 
