@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fuzz.h"
+#include "mdev.h"
+
+const char *fuzz_input_name;
+
+void fuzz_fail(const char *file, int line, const char *cond, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s:%d: oracle broken: %s: ", file, line, cond);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	if (fuzz_input_name)
+		fprintf(stderr, "input: %s\n", fuzz_input_name);
+	abort();
+}
+
+bool fuzz_one_line(const char *s)
+{
+	return s[0] && !strchr(s, '\n');
+}
+
+bool fuzz_uuid_canonical(const char *s)
+{
+	char c[MDEV_UUID_LEN + 1];
+
+	return mdev_uuid_canon(s, c) == 0 && strcmp(c, s) == 0;
+}
