@@ -59,6 +59,19 @@ static void stdout_to_null(void)
 	}
 }
 
+/*
+ * Print the one line libvirt shows for a failed start. It quotes values from the domain XML
+ * (a UUID, a metadata parent or type), which may hold a newline (&#10;) or an escape
+ * sequence: every control character becomes '?', so the line stays one line.
+ */
+static void print_line(const char *msg)
+{
+	fputs("vgpu-hook: ", stderr);
+	for (const unsigned char *p = (const unsigned char *)msg; *p; p++)
+		fputc(*p < 0x20 || *p == 0x7f ? '?' : *p, stderr);
+	fputc('\n', stderr);
+}
+
 static int run_hook(struct hook_env *env, char **args)
 {
 	char err[1024];
@@ -67,7 +80,7 @@ static int run_hook(struct hook_env *env, char **args)
 	status = hook_run(env, args[0], args[1], args[2], args[3], STDIN_FILENO, err,
 			  sizeof(err));
 	if (status && !env->plan_out)
-		fprintf(stderr, "vgpu-hook: %s\n", err);
+		print_line(err);
 	return status;
 }
 
@@ -77,7 +90,7 @@ static int load_for_tool(const char *path, struct config **cfg)
 	int r = config_load(path, 0, cfg, &errors);
 
 	if (r < 0) {
-		fprintf(stderr, "vgpu-hook: %s\n", errors.n ? errors.v[0] : strerror(-r));
+		print_line(errors.n ? errors.v[0] : strerror(-r));
 		if (errors.n > 1)
 			fprintf(stderr, "vgpu-hook: (more errors: vgpu-hook --check-config)\n");
 	}
