@@ -352,7 +352,9 @@ int config_load(const char *path, uid_t owner, struct config **out, struct strv 
 		return -ENOMEM;
 	ps.cfg = cfg;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	/* O_NONBLOCK: opening a FIFO would wait for a writer; it is refused below instead.
+	 * On the regular file that is read, the flag changes nothing. */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0) {
 		r = -errno;
 		if (r == -ENOENT) {
