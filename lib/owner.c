@@ -160,13 +160,20 @@ static int record_parse(char *buf, struct owner_record *rec)
 static int record_read(struct owner_store *st, const char *name, struct owner_record *rec)
 {
 	char buf[RECORD_MAX + 1];
+	struct stat sb;
 	ssize_t n;
 	size_t got = 0;
 	int fd, r;
 
-	fd = openat(st->dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	/* O_NONBLOCK: a FIFO named like a record would block the open; it is malformed. */
+	fd = openat(st->dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0)
 		return -errno;
+	r = fstat(fd, &sb) < 0 ? -errno : S_ISREG(sb.st_mode) ? 0 : -EINVAL;
+	if (r < 0) {
+		close(fd);
+		return r;
+	}
 	while (got < RECORD_MAX && (n = read(fd, buf + got, RECORD_MAX - got)) != 0) {
 		if (n < 0) {
 			if (errno == EINTR)
