@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "domxml.h"
 #include "hook.h"
 #include "log.h"
 #include "report.h"
@@ -59,19 +60,6 @@ static void stdout_to_null(void)
 	}
 }
 
-/*
- * Print the one line libvirt shows for a failed start. It quotes values from the domain XML
- * (a UUID, a metadata parent or type), which may hold a newline (&#10;) or an escape
- * sequence: every control character becomes '?', so the line stays one line.
- */
-static void print_line(const char *msg)
-{
-	fputs("vgpu-hook: ", stderr);
-	for (const unsigned char *p = (const unsigned char *)msg; *p; p++)
-		fputc(*p < 0x20 || *p == 0x7f ? '?' : *p, stderr);
-	fputc('\n', stderr);
-}
-
 static int run_hook(struct hook_env *env, char **args)
 {
 	char err[1024];
@@ -79,8 +67,12 @@ static int run_hook(struct hook_env *env, char **args)
 
 	status = hook_run(env, args[0], args[1], args[2], args[3], STDIN_FILENO, err,
 			  sizeof(err));
-	if (status && !env->plan_out)
-		print_line(err);
+	/* The last guard of the one line libvirt shows: whatever hook_run() quoted from the
+	 * XML, a control character in it becomes '?'. */
+	if (status && !env->plan_out) {
+		domxml_one_line(err);
+		fprintf(stderr, "vgpu-hook: %s\n", err);
+	}
 	return status;
 }
 
@@ -90,7 +82,9 @@ static int load_for_tool(const char *path, struct config **cfg)
 	int r = config_load(path, 0, cfg, &errors);
 
 	if (r < 0) {
-		print_line(errors.n ? errors.v[0] : strerror(-r));
+		if (errors.n)
+			domxml_one_line(errors.v[0]);
+		fprintf(stderr, "vgpu-hook: %s\n", errors.n ? errors.v[0] : strerror(-r));
 		if (errors.n > 1)
 			fprintf(stderr, "vgpu-hook: (more errors: vgpu-hook --check-config)\n");
 	}
