@@ -6,8 +6,8 @@
  * Oracles:
  *  - domxml_parse and domxml_parse_doc agree: the first fails with the error of the second
  *    when that fails, and returns only the codes its header lists;
- *  - a failure leaves *out NULL and one line in err; a parsed document has no DTD and a
- *    <domain> root without a namespace (domxml.h MUST 3, 4);
+ *  - a failure leaves *out NULL and one line in err; a parsed document has no DTD, a
+ *    <domain> root without a namespace and no undeclared prefix (domxml.h MUST 3 to 5);
  *  - a result has a name of one line, canonical UUIDs (the domain's, every mdev's, every metadata
  *    entry's), no UUID twice among the mdevs or among the metadata entries, and bounded
  *    strings; domxml_meta_find finds every metadata entry and, for each mdev, nothing or
@@ -20,6 +20,23 @@
 
 #include "domxml.h"
 #include "fuzz.h"
+
+/* Whether an element or attribute under @n has a prefix that no declaration binds. */
+static bool undeclared_prefix(xmlNodePtr n)
+{
+	for (; n; n = n->next) {
+		if (n->type != XML_ELEMENT_NODE)
+			continue;
+		if (!n->ns && strchr((const char *)n->name, ':'))
+			return true;
+		for (xmlAttrPtr a = n->properties; a; a = a->next)
+			if (!a->ns && strchr((const char *)a->name, ':'))
+				return true;
+		if (undeclared_prefix(n->children))
+			return true;
+	}
+	return false;
+}
 
 static void check_doc(const char *buf, size_t size, int r)
 {
@@ -40,6 +57,7 @@ static void check_doc(const char *buf, size_t size, int r)
 	FUZZ_ASSERT(!doc->intSubset && !doc->extSubset, "a document with a DTD was accepted");
 	FUZZ_ASSERT(root && !root->ns && xmlStrEqual(root->name, BAD_CAST "domain"),
 		    "the root is not <domain>");
+	FUZZ_ASSERT(!undeclared_prefix(root), "a prefix without a declaration was accepted");
 	xmlFreeDoc(doc);
 }
 

@@ -136,6 +136,16 @@ int domxml_parse_doc(const char *buf, size_t len, const char *what, xmlDocPtr *d
 		xmlFreeParserCtxt(ctxt);
 		return -EINVAL;
 	}
+	/* libxml2 keeps an element of an undeclared prefix, in no namespace: a declaration
+	 * added by a rewrite would capture it (MUST 5). */
+	if (!ctxt->nsWellFormed) {
+		const xmlError *e = xmlCtxtGetLastError(ctxt);
+
+		set_err(err, errlen, what, e ? e->line : 0,
+			e && e->message ? e->message : "namespace error");
+		xmlFreeParserCtxt(ctxt);
+		goto invalid;
+	}
 	xmlFreeParserCtxt(ctxt);
 
 	if (d->intSubset || d->extSubset) {

@@ -8,7 +8,10 @@
  *     XML_PARSE_HUGE: no entity is substituted, nothing is fetched;
  *  3. have no DOCTYPE at all (libvirt never writes one): a document with an internal or
  *     external DTD subset is refused, so no entity declaration can be used;
- *  4. have <domain> as its root element.
+ *  4. have <domain> as its root element;
+ *  5. be namespace-well-formed: every prefix declared (libvirt writes every declaration;
+ *     libxml2 would keep an element of an undeclared prefix in no namespace, and a
+ *     declaration added by a rewrite would capture it).
  * libxml2 prints nothing: errors come back as one line "WHAT:LINE: message".
  *
  * What libvirt passes to a hook (research/hook-anchors.md section 1.2): the live definition,
@@ -41,7 +44,8 @@ int domxml_read_fd(int fd, size_t cap, char **buf, size_t *len);
  * On success *@doc is owned by the caller (xmlFreeDoc). On failure @err (@errlen bytes)
  * holds one line such as "stdin:3: Opening and ending tag mismatch: devices and domain".
  * Returns 0; -EFBIG (over DOMXML_MAX_SIZE); -ENODATA (empty input); -EINVAL (not
- * well-formed, invalid encoding, a DTD, or a root other than <domain>); -ENOMEM.
+ * well-formed, an undeclared namespace prefix, invalid encoding, a DTD, or a root other
+ * than <domain>); -ENOMEM.
  */
 int domxml_parse_doc(const char *buf, size_t len, const char *what, xmlDocPtr *doc,
 		     char *err, size_t errlen);
