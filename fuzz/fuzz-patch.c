@@ -20,6 +20,8 @@
  *  - patch_apply fails only with its documented codes and one line of error, and each change
  *    is one line;
  *  - an apply with no change dumps the input byte for byte (patch.h MUST 5);
+ *  - every metadata entry an apply adds names an mdev hostdev of the result by its UUID,
+ *    as the hook looks it up;
  *  - after a successful apply, the dump parses again, and the same options applied to it
  *    change nothing and dump byte-identical output (MUST 4).
  */
@@ -29,7 +31,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "domxml.h"
 #include "fuzz.h"
+#include "mdev.h"
 #include "patch.h"
 
 #define LINE_MAX_BYTES 1024
@@ -99,6 +103,63 @@ static bool decode(char *line, struct patch_opts *o)
 	return true;
 }
 
+static bool is_el(xmlNodePtr n, const char *ns, const char *name)
+{
+	return n->type == XML_ELEMENT_NODE && xmlStrEqual(n->name, BAD_CAST name) &&
+	       (ns ? n->ns && xmlStrEqual(n->ns->href, BAD_CAST ns) : !n->ns);
+}
+
+/* The UUIDs of @doc: of its mdev hostdevs, canonical, those that are UUIDs, into @hostdevs;
+ * of the hook's metadata entries as written into @meta. */
+static void uuids(xmlDocPtr doc, struct strv *hostdevs, struct strv *meta)
+{
+	for (xmlNodePtr n = xmlDocGetRootElement(doc)->children; n; n = n->next) {
+		for (xmlNodePtr d = is_el(n, NULL, "devices") ? n->children : NULL; d; d = d->next) {
+			xmlNodePtr src = d->children, addr;
+			char c[MDEV_UUID_LEN + 1];
+			xmlChar *u;
+
+			if (!is_el(d, NULL, "hostdev"))
+				continue;
+			for (; src && !is_el(src, NULL, "source"); src = src->next)
+				;
+			for (addr = src ? src->children : NULL; addr && !is_el(addr, NULL, "address");
+			     addr = addr->next)
+				;
+			u = addr ? xmlGetNoNsProp(addr, BAD_CAST "uuid") : NULL;
+			if (u && mdev_uuid_canon((const char *)u, c) == 0)
+				FUZZ_ASSERT(strv_add(hostdevs, c) == 0, "ENOMEM");
+			xmlFree(u);
+		}
+		for (xmlNodePtr v = is_el(n, NULL, "metadata") ? n->children : NULL; v; v = v->next)
+			for (xmlNodePtr m = is_el(v, DOMXML_NS_VGPU, "vgpu") ? v->children : NULL; m;
+			     m = m->next) {
+				xmlChar *u = is_el(m, DOMXML_NS_VGPU, "mdev") ?
+					     xmlGetNoNsProp(m, BAD_CAST "uuid") : NULL;
+
+				if (u)
+					FUZZ_ASSERT(strv_add(meta, (const char *)u) == 0, "ENOMEM");
+				xmlFree(u);
+			}
+	}
+}
+
+/* Every metadata entry that the apply added names an mdev hostdev of the result by its
+ * UUID: the hook finds the vGPU's parent and type by it. */
+static void check_meta(const struct strv *meta_before, xmlDocPtr after)
+{
+	struct strv hostdevs = { 0 }, meta = { 0 };
+	char c[MDEV_UUID_LEN + 1];
+
+	uuids(after, &hostdevs, &meta);
+	for (size_t i = 0; i < meta.n; i++)
+		FUZZ_ASSERT(strv_contains(meta_before, meta.v[i]) ||
+			    (mdev_uuid_canon(meta.v[i], c) == 0 && strv_contains(&hostdevs, c)),
+			    "metadata added for '%s', which no mdev hostdev has", meta.v[i]);
+	strv_free(&hostdevs);
+	strv_free(&meta);
+}
+
 static void check_lines(const struct strv *sv, const char *what)
 {
 	for (size_t i = 0; i < sv->n; i++)
@@ -139,7 +200,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	const char *nl = memchr(data, '\n', size), *xml;
 	struct patch_opts o = { 0 };
-	struct strv changes = { 0 }, again = { 0 };
+	struct strv changes = { 0 }, again = { 0 }, hostdevs = { 0 }, meta = { 0 };
 	struct patch_doc *pd = NULL, *pd2 = NULL;
 	char line[LINE_MAX_BYTES], err[1024] = "", *out, *out2;
 	size_t n, len, outlen, outlen2;
@@ -165,6 +226,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	}
 	check_lint(pd);
+	uuids(patch_doc_xml(pd), &hostdevs, &meta);
 
 	r = patch_apply(pd, &o, &changes, err, sizeof(err));
 	check_lines(&changes, "change");
@@ -174,6 +236,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FUZZ_ASSERT(fuzz_one_line(err), "error '%s'", err);
 		goto out;
 	}
+	check_meta(&meta, patch_doc_xml(pd));
 	out = dump(pd, &outlen);
 	if (changes.n == 0)
 		check_same(xml, len, out, outlen, "no change, yet the dump is not the input");
@@ -191,6 +254,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	free(out);
 	patch_doc_free(pd2);
 out:
+	strv_free(&meta);
+	strv_free(&hostdevs);
 	strv_free(&again);
 	strv_free(&changes);
 	patch_doc_free(pd);

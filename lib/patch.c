@@ -942,13 +942,17 @@ static bool is_mdev(xmlNodePtr n)
 	       (!mode || strcmp(mode, "subsystem") == 0);
 }
 
-/* The mdev's UUID, canonical when it is one, else as written ("" when absent). */
-static void mdev_uuid(xmlNodePtr hd, char out[MDEV_UUID_LEN + 1])
+/* The mdev's UUID into @out, canonical when it is one, else as written ("" when absent),
+ * cut to its size, for messages. Returns whether it is a UUID: a value cut short may look
+ * like one. */
+static bool mdev_uuid(xmlNodePtr hd, char out[MDEV_UUID_LEN + 1])
 {
 	const char *u = prop(child_el(child_el(hd, "source"), "address"), "uuid");
 
-	if (!u || mdev_uuid_canon(u, out) < 0)
-		snprintf(out, MDEV_UUID_LEN + 1, "%s", u ? u : "");
+	if (u && mdev_uuid_canon(u, out) == 0)
+		return true;
+	snprintf(out, MDEV_UUID_LEN + 1, "%s", u ? u : "");
+	return false;
 }
 
 /* The user alias of a device, or NULL. Other aliases are dropped by libvirt on define. */
@@ -1542,9 +1546,9 @@ static int remove_vgpus(struct ctx *c, const char *uuid)
 		char u[MDEV_UUID_LEN + 1];
 		const char *ua = user_alias(mdevs.v[i]);
 
-		mdev_uuid(mdevs.v[i], u);
-		if (uuid && strcmp(u, uuid) != 0)
+		if (uuid && (!mdev_uuid(mdevs.v[i], u) || strcmp(u, uuid) != 0))
 			continue;
+		mdev_uuid(mdevs.v[i], u);
 		free(rt.v);
 		rt = (struct nodes){ 0 };
 		if ((r = list_runtime(c, &rt)) < 0)
@@ -1622,16 +1626,14 @@ static int apply_vgpu(struct ctx *c, const struct patch_opts *o, const char *uui
 	size_t np = 0;
 	enum patch_onoff display = o->display;
 	xmlNodePtr hd = NULL;
-	char alias[64] = "", u[MDEV_UUID_LEN + 1], canon[MDEV_UUID_LEN + 1], res[2][16];
+	char alias[64] = "", u[MDEV_UUID_LEN + 1], res[2][16];
 	int r;
 
 	if ((r = list_mdevs(c, &mdevs)) < 0)
 		goto out;
-	for (size_t i = 0; i < mdevs.n && uuid; i++) {
-		mdev_uuid(mdevs.v[i], u);
-		if (strcmp(u, uuid) == 0)
+	for (size_t i = 0; i < mdevs.n && uuid; i++)
+		if (mdev_uuid(mdevs.v[i], u) && strcmp(u, uuid) == 0)
 			hd = mdevs.v[i];
-	}
 	if (!uuid && mdevs.n == 1)
 		hd = mdevs.v[0];
 	if (!uuid && mdevs.n > 1) {
@@ -1687,8 +1689,7 @@ static int apply_vgpu(struct ctx *c, const struct patch_opts *o, const char *uui
 		if ((r = addf(c->changes, "added mdev hostdev %s with alias %s", u, alias)) < 0)
 			goto out;
 	}
-	mdev_uuid(hd, u);
-	if (mdev_uuid_canon(u, canon) < 0) {
+	if (!mdev_uuid(hd, u)) {
 		/* libvirt refuses it too, and no metadata entry could name it. */
 		r = fail(c, -EINVAL, "the mdev hostdev has no valid <source><address uuid=.../>: "
 			 "give it its vGPU's UUID, or remove it with --remove-vgpu");
@@ -1971,14 +1972,13 @@ static int check_mdevs(struct ctx *c, const struct nodes *devs, const struct nod
 		xmlNodePtr hd = mdevs.v[i];
 		char u[MDEV_UUID_LEN + 1], alias[64], v[MDEV_UUID_LEN + 1];
 		const char *ov_display, *ov_ramfb, *driver;
-		bool display, ramfb;
+		bool display, ramfb, valid = mdev_uuid(hd, u);
 
-		mdev_uuid(hd, u);
 		current_alias(c, rt, hd, alias, sizeof(alias));
-		for (size_t k = 0; k < i; k++) {
-			mdev_uuid(mdevs.v[k], v);
-			if (strcmp(u, v) == 0 && (r = addf(f, "mdev %s is listed twice: libvirt "
-							     "refuses the domain", u)) < 0)
+		for (size_t k = 0; valid && k < i; k++) {
+			if (mdev_uuid(mdevs.v[k], v) && strcmp(u, v) == 0 &&
+			    (r = addf(f, "mdev %s is listed twice: libvirt refuses the domain",
+				      u)) < 0)
 				goto out;
 		}
 		if (!prop(hd, "model") &&
