@@ -38,6 +38,7 @@ struct tok {
 	size_t name_end;   /* TOK_STAG: offset just past the element name */
 	size_t tail;       /* TOK_STAG: offset of what follows the last attribute ("/>", ">") */
 	bool empty;        /* TOK_STAG: "<x/>" */
+	size_t end_off, end_len;  /* TOK_STAG: its end tag ("</x >"), when not empty */
 	struct seg *segs;
 	size_t nsegs;
 	char *text;        /* TOK_TEXT: decoded content at parse time */
@@ -368,6 +369,8 @@ static int attach(struct patch_doc *pd, xmlNodePtr n, size_t *i)
 		if (!t->empty) {
 			if (*i >= pd->ntoks || pd->toks[*i].kind != TOK_ETAG)
 				return -EINVAL;
+			t->end_off = pd->toks[*i].off;
+			t->end_len = pd->toks[*i].len;
 			(*i)++;
 		}
 		return 0;
@@ -585,7 +588,9 @@ static void dump_node(struct obuf *b, const struct patch_doc *pd, xmlNodePtr n)
 		}
 		for (xmlNodePtr c = n->children; c; c = c->next)
 			dump_node(b, pd, c);
-		if (!closed) {
+		if (!closed && t && t->end_len) {
+			put(b, pd->src + t->end_off, t->end_len);   /* "</x\n>" too */
+		} else if (!closed) {
 			puts_(b, "</");
 			puts_(b, q);
 			puts_(b, ">");
