@@ -1,0 +1,24 @@
+#!/bin/bash
+# Run a test script that runs the built vgpu-hook (through sim-lib.sh's HOOK_WRAPPER) with
+# every hook process under valgrind's memcheck: any memory error or any leak, reachable
+# blocks included, fails the hook call (--error-exitcode) and is collected afterwards from
+# the per-process logs, so that an error in a call expected to fail is not missed either.
+# Usage: valgrind.sh TEST_SCRIPT ARGS...
+set -u
+command -v valgrind >/dev/null || { echo "SKIP: valgrind missing (apt-get install valgrind)"; exit 77; }
+VG=$(mktemp -d /tmp/vgpu-valgrind.XXXXXX)
+trap 'rm -rf "$VG"' EXIT
+export HOOK_WRAPPER="valgrind -q --error-exitcode=1 --leak-check=full --show-leak-kinds=all
+	--errors-for-leak-kinds=all --track-fds=no --log-file=$VG/%p.log"
+bash "$@"
+rc=$?
+n=$(ls "$VG" | wc -l)
+bad=$(find "$VG" -name '*.log' -size +0 | sort)
+if [ -n "$bad" ]; then
+	for f in $bad; do echo "== valgrind: $f"; cat "$f"; done
+	echo "valgrind: $(echo "$bad" | wc -l) of $n hook processes had errors or leaks"
+	exit 1
+fi
+echo "valgrind: $n hook processes, no error, no leak"
+[ "$n" -gt 0 ] || { echo "valgrind: no hook process ran under valgrind"; exit 1; }
+exit $rc
