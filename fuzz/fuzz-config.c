@@ -6,8 +6,8 @@
  * Oracles:
  *  - a failure is -EINVAL with at least one error, a success has none (config.h: a file with
  *    any error is not used); every error is one line naming the file;
- *  - MUST 2: a text with a NUL byte, a line over 198 characters, or an indented line that
- *    is neither blank nor a comment is refused;
+ *  - MUST 2: a text with a NUL byte, a line over 198 characters, or a line indented by any
+ *    blank that is neither blank nor a comment is refused;
  *  - MUST 3: every value of a parsed config is valid: paths absolute without "..", parent
  *    "auto" or a valid name, 1 to 16 distinct valid types, remove_retries 0..100 or unset,
  *    domain names non-empty and distinct;
@@ -26,6 +26,7 @@
 
 #define LINE_MAX_CHARS 198   /* config.h MUST 2 */
 #define TYPES_MAX 16
+#define BLANKS " \t\v\f\r"  /* what indents a line for inih (isspace) */
 
 static int parse(const char *text, size_t size, struct config **cfg, struct strv *errors)
 {
@@ -56,13 +57,13 @@ static bool must_refuse(const char *text, size_t size)
 	for (size_t start = 0; start < size;) {
 		const char *nl = memchr(text + start, '\n', size - start);
 		size_t end = nl ? (size_t)(nl - text) : size;
-		size_t blanks = span(text, start, end, " \t");
+		size_t blanks = span(text, start, end, BLANKS);
 
 		if (end - start > LINE_MAX_CHARS)
 			return true;
 		/* Indented, not blank, and not a comment. */
-		if (blanks && span(text, start, end, " \t\r") < end - start &&
-		    text[start + blanks] != ';' && text[start + blanks] != '#')
+		if (blanks && blanks < end - start && text[start + blanks] != ';' &&
+		    text[start + blanks] != '#')
 			return true;
 		start = end + 1;
 	}

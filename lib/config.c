@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -51,6 +52,16 @@ static void perr(struct parse_state *ps, unsigned line, const char *fmt, ...)
  * drops the rest, which would give [domain NAME] to another domain. */
 #define SECTION_NAME_MAX 49
 
+/* The length of the blanks that start @s, as inih skips them (isspace: " \t\v\f\r"). */
+static size_t blanks(const char *s)
+{
+	size_t n = 0;
+
+	while (s[n] && isspace((unsigned char)s[n]))
+		n++;
+	return n;
+}
+
 /* Whether the line @s is a section header "[NAME]" with a NAME longer than inih keeps. inih
  * skips a UTF-8 BOM on the first line and blanks before the '['. */
 static bool section_too_long(const struct parse_state *ps, const char *s)
@@ -59,7 +70,7 @@ static bool section_too_long(const struct parse_state *ps, const char *s)
 
 	if (ps->line == 1 && strncmp(s, "\xEF\xBB\xBF", 3) == 0)
 		s += 3;
-	s += strspn(s, " \t");
+	s += blanks(s);
 	if (*s != '[')
 		return false;
 	n = strcspn(s + 1, "]");
@@ -96,9 +107,9 @@ static char *read_line(char *str, int num, void *stream)
 	} else if (toolong) {
 		perr(ps, ps->line, "line longer than %zu characters", max);
 		len = 0;
-	} else if (len && (str[0] == ' ' || str[0] == '\t') && str[strspn(str, " \t\r")] &&
-		   !strchr(";#", str[strspn(str, " \t")])) {
-		/* inih would append it to the previous value, Python-style: say so instead. */
+	} else if (blanks(str) && str[blanks(str)] && !strchr(";#", str[blanks(str)])) {
+		/* inih would append it to the previous value, Python-style: say so instead. A
+		 * vertical tab, form feed or carriage return indents as a space does. */
 		perr(ps, ps->line, "indented line: continuation lines are not supported");
 		len = 0;
 	} else if (section_too_long(ps, str)) {

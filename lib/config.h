@@ -16,7 +16,8 @@
  *     a regular file owned by the expected owner (root) and not writable by group or other;
  *  2. a line holds no NUL byte and fits inih's line buffer (198 characters), and a section
  *     name inih's section buffer (49); inih would split a longer line and cut a longer name
- *     short silently, and glue an indented line to the previous value;
+ *     short silently, and glue a line indented by any blank (space, tab, vertical tab,
+ *     form feed, carriage return) to the previous value;
  *  3. every value is validated (parent and type as sysfs path components, numbers in range)
  *     and every error is reported as "FILE:LINE: message"; a file with any error is not used.
  * sysfs_root and state_dir are host-wide: one lock must serialise every domain.
