@@ -357,6 +357,20 @@ static int do_prepare(struct run *run, int in_fd)
 	}
 	if (load_config(run) < 0)
 		return 1;
+	/* Every setting is checked before the state directory is made or locked: a refused
+	 * domain touches nothing, also on a host where the hook never ran. */
+	for (size_t i = 0; i < run->dom->n_mdevs; i++) {
+		struct plan_spec spec;
+		char err[512];
+
+		r = plan_spec_get(run->cfg, run->dom, run->dom->mdevs[i].uuid, &spec, err,
+				  sizeof(err));
+		plan_spec_free(&spec);
+		if (r < 0) {
+			fail(run, "%s", err);
+			return 1;
+		}
+	}
 	r = open_store(run, !run->plan);
 	if (r == -ENOENT && run->plan)
 		run->store.dirfd = -1;
