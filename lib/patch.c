@@ -1772,7 +1772,10 @@ static bool xml_text(const char *s)
 	while (*p) {
 		int n = (int)strnlen((const char *)p, 4), ch = xmlGetUTF8Char(p, &n);
 
-		if (ch < 0x20 || ch == 0x7f || !xmlIsCharQ(ch))
+		/* xmlGetUTF8Char() takes a continuation byte for a lead byte, and overlong
+		 * forms, both of which the parser refuses. */
+		if (ch < 0x20 || ch == 0x7f || !xmlIsCharQ(ch) || (*p & 0xc0) == 0x80 ||
+		    n != (ch < 0x80 ? 1 : ch < 0x800 ? 2 : ch < 0x10000 ? 3 : 4))
 			return false;
 		p += n;
 	}
