@@ -10,7 +10,7 @@ SRC=$1 B=$2
 . "$SRC/tests/hook/lib.sh"
 
 [ "$(id -u)" -eq 0 ] || skip "needs root: vgpu-hook takes only a config file owned by root"
-for t in hyperfine gnuplot xmllint xmlstarlet virt-xml virt-xml-validate; do
+for t in hyperfine gnuplot valgrind xmllint xmlstarlet virt-xml virt-xml-validate; do
 	command -v "$t" >/dev/null || skip "$t missing (scripts/install-deps --with-libvirtd)"
 done
 [ -x /usr/bin/time ] || skip "GNU time missing (scripts/install-deps --with-libvirtd)"
@@ -51,13 +51,13 @@ targets=$(grep -c '^- \(PASS\|MISS\) ' "$O/table.md")
 check_eq "targets: no-op, one a hook case, vgpu-xml, 4 growth fits, RSS" "$targets" \
 	$((1 + (n_cases - 1) + 1 + 4 + 1))
 
-# 2. Growth: a row a size, sizes rising, 9 numbers; the plot a PNG of gnuplot's size.
+# 2. Growth: a row a size, sizes rising, 11 numbers; the plot a PNG of gnuplot's size.
 check_eq "growth.dat: 3 sizes" "$(wc -l <"$O/growth.dat")" 3
-check_eq "growth.dat: 9 positive numbers a row, sizes rising" "$(awk '
-	NF != 9 { print "fields", NR } { for (i = 1; i <= NF; i++) if (!($i > 0)) print "value", NR, i }
+check_eq "growth.dat: 11 positive numbers a row, sizes rising" "$(awk '
+	NF != 11 { print "fields", NR } { for (i = 1; i <= NF; i++) if (!($i > 0)) print "value", NR, i }
 	NR > 1 && $1 <= s { print "order", NR } { s = $1 }' "$O/growth.dat")" ""
 check_eq "growth.png: PNG signature" "$(od -A n -t x1 -N 8 "$O/growth.png" | tr -d ' ')" 89504e470d0a1a0a
-check_eq "growth.png: 1400x560" "$(od -A n -t u1 -j 16 -N 8 "$O/growth.png" | tr -s ' ')" " 0 0 5 120 0 0 2 48"
+check_eq "growth.png: 1800x560" "$(od -A n -t u1 -j 16 -N 8 "$O/growth.png" | tr -s ' ')" " 0 0 7 8 0 0 2 48"
 
 # 3. What the programs did.
 C=$O/check
