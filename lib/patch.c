@@ -1234,6 +1234,62 @@ static int runtime_shift(struct ctx *c, const struct nodes *rt, xmlNodePtr x, co
 	return r;
 }
 
+/* ---- legacy "-set device.ID.PROP=VAL" ---- */
+
+struct legacy {
+	xmlNodePtr set, arg;    /* the "-set" argument and the one after it */
+	char id[64], name[64];
+	const char *value;
+};
+
+/* The next legacy pair from @n on (in document order of every <qemu:commandline>). */
+static bool legacy_parse(xmlNodePtr set, struct legacy *l)
+{
+	xmlNodePtr arg = set->next;
+	const char *v, *dot, *eq;
+
+	if (!is_q(set, "arg") || !prop_is(set, "value", "-set"))
+		return false;
+	while (arg && arg->type != XML_ELEMENT_NODE)
+		arg = arg->next;
+	v = prop(arg, "value");
+	if (!is_q(arg, "arg") || !v || strncmp(v, "device.", 7) != 0)
+		return false;
+	dot = strchr(v + 7, '.');
+	eq = dot ? strchr(dot, '=') : NULL;
+	if (!eq || dot - (v + 7) >= 64 || eq - (dot + 1) >= 64 || eq == dot + 1)
+		return false;
+	snprintf(l->id, sizeof(l->id), "%.*s", (int)(dot - (v + 7)), v + 7);
+	snprintf(l->name, sizeof(l->name), "%.*s", (int)(eq - (dot + 1)), dot + 1);
+	l->value = eq + 1;
+	l->set = set;
+	l->arg = arg;
+	return true;
+}
+
+/*
+ * Whether the user alias @alias is free for a new one: no device has it, and no override or
+ * legacy "-set device.ID." names it; those would start to apply to the vGPU, on this run or
+ * on the next (a new alias that a stale entry names is not idempotent).
+ */
+static bool alias_free(struct ctx *c, const char *alias)
+{
+	if (alias_taken(c, alias))
+		return false;
+	for (xmlNodePtr n = c->root->children; n; n = n->next) {
+		for (xmlNodePtr d = is_q(n, "override") ? n->children : NULL; d; d = d->next)
+			if (is_q(d, "device") && prop_is(d, "alias", alias))
+				return false;
+		for (xmlNodePtr a = is_q(n, "commandline") ? n->children : NULL; a; a = a->next) {
+			struct legacy l;
+
+			if (legacy_parse(a, &l) && strcmp(l.id, alias) == 0)
+				return false;
+		}
+	}
+	return true;
+}
+
 /* Give the mdev @hd a user alias unless it has one; *@alias (64 bytes) gets it. */
 static int ensure_alias(struct ctx *c, xmlNodePtr hd, char *alias)
 {
@@ -1248,7 +1304,7 @@ static int ensure_alias(struct ctx *c, xmlNodePtr hd, char *alias)
 	}
 	for (int i = 0;; i++) {
 		snprintf(alias, 64, "ua-vgpu%d", i);
-		if (!alias_taken(c, alias))
+		if (alias_free(c, alias))
 			break;
 	}
 	r = list_runtime(c, &rt);
@@ -1367,39 +1423,6 @@ static int meta_remove(struct ctx *c, const char *uuid)
 			return -ENOMEM;
 	}
 	return 0;
-}
-
-/* ---- legacy "-set device.ID.PROP=VAL" ---- */
-
-struct legacy {
-	xmlNodePtr set, arg;    /* the "-set" argument and the one after it */
-	char id[64], name[64];
-	const char *value;
-};
-
-/* The next legacy pair from @n on (in document order of every <qemu:commandline>). */
-static bool legacy_parse(xmlNodePtr set, struct legacy *l)
-{
-	xmlNodePtr arg = set->next;
-	const char *v, *dot, *eq;
-
-	if (!is_q(set, "arg") || !prop_is(set, "value", "-set"))
-		return false;
-	while (arg && arg->type != XML_ELEMENT_NODE)
-		arg = arg->next;
-	v = prop(arg, "value");
-	if (!is_q(arg, "arg") || !v || strncmp(v, "device.", 7) != 0)
-		return false;
-	dot = strchr(v + 7, '.');
-	eq = dot ? strchr(dot, '=') : NULL;
-	if (!eq || dot - (v + 7) >= 64 || eq - (dot + 1) >= 64 || eq == dot + 1)
-		return false;
-	snprintf(l->id, sizeof(l->id), "%.*s", (int)(dot - (v + 7)), v + 7);
-	snprintf(l->name, sizeof(l->name), "%.*s", (int)(eq - (dot + 1)), dot + 1);
-	l->value = eq + 1;
-	l->set = set;
-	l->arg = arg;
-	return true;
 }
 
 static int legacy_list(struct ctx *c, struct legacy **out, size_t *n)
@@ -1665,7 +1688,7 @@ static int apply_vgpu(struct ctx *c, const struct patch_opts *o, const char *uui
 		}
 		for (int i = 0;; i++) {
 			snprintf(alias, sizeof(alias), "ua-vgpu%d", i);
-			if (!alias_taken(c, alias))
+			if (alias_free(c, alias))
 				break;
 		}
 		r = -ENOMEM;
