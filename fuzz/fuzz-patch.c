@@ -192,8 +192,9 @@ static void check_same(const char *a, size_t na, const char *b, size_t nb, const
 
 	while (i < na && i < nb && a[i] == b[i])
 		i++;
-	FUZZ_ASSERT(i == na && i == nb, "%s: they differ at byte %zu of %zu/%zu: '%.40s' and "
-		    "'%.40s'", what, i, na, nb, a + i, b + i);
+	FUZZ_ASSERT(i == na && i == nb, "%s: they differ at byte %zu of %zu/%zu: '%.*s' and "
+		    "'%.*s'", what, i, na, nb, (int)(na - i < 40 ? na - i : 40), a + i,
+		    (int)(nb - i < 40 ? nb - i : 40), b + i);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
