@@ -269,23 +269,17 @@ static int create_one(struct run *run, const char *uuid, const struct plan_spec 
 /*
  * One mdev of the domain: keep it if this hook already made it for this domain, adopt it
  * if someone else made it with the right parent and type, refuse it if it belongs to
- * another domain or does not match, else create it.
+ * another domain or does not match @spec (its settings), else create it.
  * @made is filled when this call created the device. Returns 0 or -errno (@run->err set).
  */
-static int prepare_one(struct run *run, const char *uuid, struct owner_record *made)
+static int prepare_one(struct run *run, const char *uuid, const struct plan_spec *spec,
+		       struct owner_record *made)
 {
-	struct plan_spec spec;
 	struct owner_record rec;
 	struct mdev_device dev;
 	bool ours = false;
-	char err[512];
 	int r;
 
-	r = plan_spec_get(run->cfg, run->dom, uuid, &spec, err, sizeof(err));
-	if (r < 0) {
-		fail(run, "%s", err);
-		goto out;
-	}
 	/* A dry run on a host where the hook never ran has no state directory yet. */
 	r = run->store.dirfd >= 0 ? owner_get(&run->store, uuid, &rec) : -ENOENT;
 	if (r == -ENOENT) {
@@ -294,7 +288,7 @@ static int prepare_one(struct run *run, const char *uuid, struct owner_record *m
 	} else if (r < 0) {
 		fail(run, "%s: ownership record %s/%s: %s", run->name, run->cfg->state_dir, uuid,
 		     r == -EINVAL ? "malformed; remove it if the vGPU is not in use" : strerror(-r));
-		goto out;
+		return r;
 	}
 	ours = rec.domain_uuid[0] && strcmp(rec.domain_uuid, run->dom->uuid) == 0;
 
@@ -305,13 +299,13 @@ static int prepare_one(struct run *run, const char *uuid, struct owner_record *m
 			     "that domain); give this domain its own UUID: vgpu-xml --add-vgpu",
 			     run->name, uuid, rec.domain);
 			r = -EBUSY;
-		} else if (!plan_spec_matches(&spec, dev.parent, dev.type)) {
-			char *types = strv_join(&spec.types, " ");
+		} else if (!plan_spec_matches(spec, dev.parent, dev.type)) {
+			char *types = strv_join(&spec->types, " ");
 
 			fail(run, "%s: vGPU %s exists as %s on %s, but the domain asks for %s on "
 			     "%s (%s); remove that device or change the settings", run->name, uuid,
-			     dev.type, dev.parent, types ? types : "?", spec.parent,
-			     plan_source_name(spec.source));
+			     dev.type, dev.parent, types ? types : "?", spec->parent,
+			     plan_source_name(spec->source));
 			free(types);
 			r = -EEXIST;
 		} else if (ours) {
@@ -322,26 +316,25 @@ static int prepare_one(struct run *run, const char *uuid, struct owner_record *m
 			    "%s, never removed at release", run->name, uuid, dev.type, dev.parent,
 			    run->plan ? "would use it" : "using it");
 		}
-		goto out;
+		return r;
 	}
 	if (r != -ENOENT) {
 		fail(run, "%s: cannot inspect %s/bus/mdev/devices/%s: %s", run->name,
 		     run->sysfs.root, uuid, strerror(-r));
-		goto out;
+		return r;
 	}
 	if (rec.domain_uuid[0] && !ours)
 		log_warn("%s: dropping stale record of vGPU %s for domain %s: the device is gone",
 			 run->name, uuid, rec.domain);
-	r = create_one(run, uuid, &spec, made);
-out:
-	plan_spec_free(&spec);
+	r = create_one(run, uuid, spec, made);
 	return r;
 }
 
 static int do_prepare(struct run *run, int in_fd)
 {
 	struct owner_record *made = NULL;
-	size_t n_made = 0;
+	struct plan_spec *specs = NULL;
+	size_t n_made = 0, n_specs = 0;
 	int r = 0;
 
 	if (read_domain(run, in_fd) < 0)
@@ -359,31 +352,32 @@ static int do_prepare(struct run *run, int in_fd)
 		return 1;
 	/* Every setting is checked before the state directory is made or locked: a refused
 	 * domain touches nothing, also on a host where the hook never ran. */
-	for (size_t i = 0; i < run->dom->n_mdevs; i++) {
-		struct plan_spec spec;
+	specs = calloc(run->dom->n_mdevs, sizeof(*specs));
+	made = calloc(run->dom->n_mdevs, sizeof(*made));
+	if (!specs || !made) {
+		fail(run, "%s: out of memory", run->name);
+		r = -ENOMEM;
+		goto out;
+	}
+	for (; n_specs < run->dom->n_mdevs; n_specs++) {
 		char err[512];
 
-		r = plan_spec_get(run->cfg, run->dom, run->dom->mdevs[i].uuid, &spec, err,
-				  sizeof(err));
-		plan_spec_free(&spec);
+		r = plan_spec_get(run->cfg, run->dom, run->dom->mdevs[n_specs].uuid,
+				  &specs[n_specs], err, sizeof(err));
 		if (r < 0) {
+			n_specs++;   /* initialised all the same */
 			fail(run, "%s", err);
-			return 1;
+			goto out;
 		}
 	}
 	r = open_store(run, !run->plan);
 	if (r == -ENOENT && run->plan)
 		run->store.dirfd = -1;
-	else if (r < 0 || (!run->plan && lock_store(run) < 0))
-		return 1;
+	else if (r < 0 || (!run->plan && (r = lock_store(run)) < 0))
+		goto out;
 
-	made = calloc(run->dom->n_mdevs, sizeof(*made));
-	if (!made) {
-		fail(run, "%s: out of memory", run->name);
-		return 1;
-	}
 	for (size_t i = 0; i < run->dom->n_mdevs; i++) {
-		r = prepare_one(run, run->dom->mdevs[i].uuid, &made[n_made]);
+		r = prepare_one(run, run->dom->mdevs[i].uuid, &specs[i], &made[n_made]);
 		if (made[n_made].mdev[0])
 			n_made++;
 		if (r < 0)
@@ -391,6 +385,10 @@ static int do_prepare(struct run *run, int in_fd)
 	}
 	if (r < 0 && !run->plan)
 		rollback(run, made, n_made);
+out:
+	while (n_specs--)
+		plan_spec_free(&specs[n_specs]);
+	free(specs);
 	free(made);
 	return r < 0 ? 1 : 0;
 }
