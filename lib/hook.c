@@ -256,8 +256,8 @@ static int create_one(struct run *run, const char *uuid, const struct plan_spec 
 		return -EIO;
 	}
 	if (r < 0) {
-		fail(run, "%s: vGPU %s: created, but %s/bus/mdev/devices/%s %s%s", run->name,
-		     uuid, run->sysfs.root, uuid,
+		fail(run, "%s: vGPU %s: created, but %s/bus/mdev/devices/%s %s%s; see the "
+		     "kernel log (dmesg)", run->name, uuid, run->sysfs.root, uuid,
 		     r == -ENOENT ? "did not appear" : "cannot be read: ",
 		     r == -ENOENT ? "" : strerror(-r));
 		return r;

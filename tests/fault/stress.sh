@@ -117,7 +117,7 @@ for round in $(seq 1 "$ROUNDS"); do
 		case $err in
 		"vgpu-hook: $name: cannot create vGPU "*": no free instance"*"(No space left on device)" | \
 		"vgpu-hook: $name: cannot create vGPU "*"(Input/output error)" | \
-		"vgpu-hook: $name: vGPU "*": created, but "*" cannot be read: Input/output error")
+		"vgpu-hook: $name: vGPU "*": created, but "*" cannot be read: Input/output error; see the kernel log (dmesg)")
 			[ $named = 1 ] && clear=$((clear + 1)) ;;
 		esac
 		[ $named = 1 ] || ko "round $round: $name: the line names none of its vGPUs: $err"
