@@ -9,7 +9,7 @@ command -v valgrind >/dev/null || { echo "SKIP: valgrind missing (apt-get instal
 VG=$(mktemp -d /tmp/vgpu-valgrind.XXXXXX)
 trap 'rm -rf "$VG"' EXIT
 export HOOK_WRAPPER="valgrind -q --error-exitcode=1 --leak-check=full --show-leak-kinds=all
-	--errors-for-leak-kinds=all --track-fds=no --log-file=$VG/%p.log"
+	--errors-for-leak-kinds=all --log-file=$VG/%p.log"
 bash "$@"
 rc=$?
 n=$(ls "$VG" | wc -l)

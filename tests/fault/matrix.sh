@@ -119,7 +119,7 @@ for e in ${KERNEL_ERRNOS/EINVAL /}; do
 		check_eq "$c: exit" "$rc" 1
 		one_line "$c"
 		if [ $e = ENOENT ]; then what="did not appear"; else what="cannot be read: ${STRERROR[$e]}"; fi
-		check_eq "$c: line" "$err" "vgpu-hook: guest: vGPU $u: created, but $M/bus/mdev/devices/$u $what"
+		check_eq "$c: line" "$err" "vgpu-hook: guest: vGPU $u: created, but $M/bus/mdev/devices/$u $what; see the kernel log (dmesg)"
 		check_has "$c: rolled back" "$log" "guest: rolled back vGPU $u"
 		invariants "$c"
 		back_to_base "$c: after prepare"
@@ -252,11 +252,15 @@ env -i LC_ALL=C PATH=/usr/bin:/bin LD_PRELOAD="$INJECT" VGPU_INJECT_LOG="$LOG" \
 	ASAN_OPTIONS=verify_asan_link_order=0 "$HOOK" --config "$T/conf" guest release end - \
 	<"$T/guest.xml" >/dev/null 2>&1 9>&- &
 pid=$!
+waiting=0
 for i in $(seq 1 1000); do                          # until it waits for the lock
-	ls -l "/proc/$pid/fd" 2>/dev/null | grep -q " $T/state/lock\$" && break
+	if ls -l "/proc/$pid/fd" 2>/dev/null | grep -q " $T/state/lock\$"; then
+		waiting=1
+		break
+	fi
 	sleep 0.01
 done
-check "$c: the release waits for the lock" ls -l "/proc/$pid/fd" 2>/dev/null
+check_eq "$c: the release waits for the lock" "$waiting" 1
 # What the thief's prepare does under the lock: replace the stale record, create the vGPU.
 printf 'mdev=%s\ndomain_uuid=%s\ndomain=thief\nparent=%s\ntype=%s\n' "$U1" "$(duuid 3)" $P $TY \
 	>"$T/state/.$U1.new" && mv "$T/state/.$U1.new" "$T/state/$U1"
