@@ -1,5 +1,5 @@
 #!/bin/bash
-# cmake --install into a DESTDIR: the hook lands in libexec and is registered in qemu.d;
+# cmake --install into a DESTDIR: the hook lands in sbin (where AppArmor lets libvirtd run it) and is registered in qemu.d;
 # the example config is installed once and never overwritten; as the main hook it never
 # replaces a foreign one. Usage: install.sh BUILD_DIR
 set -u
@@ -13,8 +13,9 @@ trap 'rm -rf "$T"' EXIT
 DESTDIR=$T/root cmake --install "$B" >"$T/log" 2>&1
 check_eq "install: exit" "$?" 0
 R=$T/root
-check "binary in libexec" test -x "$R/usr/libexec/vgpu-hook/vgpu-hook"
-check_eq "registered in qemu.d" "$(readlink "$R/etc/libvirt/hooks/qemu.d/vgpu-hook")" /usr/libexec/vgpu-hook/vgpu-hook
+check "binary in sbin" test -x "$R/usr/sbin/vgpu-hook"
+check "nothing in libexec" test ! -e "$R/usr/libexec/vgpu-hook"
+check_eq "registered in qemu.d" "$(readlink "$R/etc/libvirt/hooks/qemu.d/vgpu-hook")" /usr/sbin/vgpu-hook
 check "example config installed" grep -q '^\[defaults\]' "$R/etc/vgpu-hook/vgpu-hook.conf"
 echo "# mine" >"$R/etc/vgpu-hook/vgpu-hook.conf"
 DESTDIR=$R cmake --install "$B" >"$T/log" 2>&1
@@ -23,7 +24,7 @@ check_eq "existing config kept" "$(cat "$R/etc/vgpu-hook/vgpu-hook.conf")" "# mi
 
 # As the main hook (VGPU_INSTALL_AS_QEMU_HOOK): a foreign hooks/qemu is never replaced.
 reg() { DESTDIR=$R cmake -DVGPU_HOOK_LINK=/etc/libvirt/hooks/qemu \
-	-DVGPU_HOOK_BIN=/usr/libexec/vgpu-hook/vgpu-hook -P "$SRC/cmake/register-hook.cmake" >"$T/log" 2>&1; }
+	-DVGPU_HOOK_BIN=/usr/sbin/vgpu-hook -DVGPU_HOOK_OLD_BINS=/usr/libexec/vgpu-hook/vgpu-hook -P "$SRC/cmake/register-hook.cmake" >"$T/log" 2>&1; }
 printf '#!/bin/sh\nexit 0\n' >"$R/etc/libvirt/hooks/qemu"
 reg
 check_eq "foreign hooks/qemu: refused" "$?" 1
@@ -31,7 +32,13 @@ check "foreign hooks/qemu: says why" grep -q "is not vgpu-hook's; not replacing 
 check_eq "foreign hooks/qemu: kept" "$(cat "$R/etc/libvirt/hooks/qemu")" "$(printf '#!/bin/sh\nexit 0')"
 rm "$R/etc/libvirt/hooks/qemu"
 reg
-check_eq "hooks/qemu: registered" "$(readlink "$R/etc/libvirt/hooks/qemu")" /usr/libexec/vgpu-hook/vgpu-hook
+check_eq "hooks/qemu: registered" "$(readlink "$R/etc/libvirt/hooks/qemu")" /usr/sbin/vgpu-hook
 reg
 check_eq "hooks/qemu: ours is replaced by ours" "$?" 0
+# An earlier version's link into libexec is ours: an upgrade moves it to sbin.
+rm "$R/etc/libvirt/hooks/qemu"
+ln -s /usr/libexec/vgpu-hook/vgpu-hook "$R/etc/libvirt/hooks/qemu"
+reg
+check_eq "old link into libexec: exit" "$?" 0
+check_eq "old link into libexec: now sbin" "$(readlink "$R/etc/libvirt/hooks/qemu")" /usr/sbin/vgpu-hook
 finish
