@@ -50,6 +50,35 @@ done
 check_eq "no-vGPU: sysfs untouched" "$(snapshot)" "$before"
 check "no-vGPU: no state dir made" test ! -e "$T/state"
 
+# ... whatever the domain is called: libvirt accepts names beginning with '-', and four
+#     arguments whose OP is a libvirt operation are a hook call, never options: no usage,
+#     nothing on stdout (for restore and migrate it would become the domain definition).
+for name in --help --version -h --gpu --check-config --dry-run --config --types; do
+	for op in "prepare begin -" "release end -" "restore begin -" "migrate begin -" \
+		"reconnect begin -"; do
+		set -- $op
+		hook "$D/none.xml" "$name" "$1" "$2" "$3"
+		check_eq "domain $name, $op: exit" "$rc" 0
+		check_eq "domain $name, $op: stdout" "$out" ""
+		check_eq "domain $name, $op: stderr" "$err" ""
+	done
+done
+# A sub-operation names a hook call too: an operation a later libvirt adds does nothing.
+hook "$D/none.xml" --help frobnicate begin -
+check_eq "domain --help, unknown op: exit" "$rc" 0
+check_eq "domain --help, unknown op: output" "$out$err" ""
+# A vGPU guest named --gpu: its release is the hook's (exit 0, silent), not a usage error.
+hook "$D/one.xml" --gpu release end destroyed
+check_eq "vGPU domain --gpu release: exit" "$rc" 0
+check_eq "vGPU domain --gpu release: output" "$out$err" ""
+# Four arguments that are no hook call are options: a mistyped dry run gets its usage error.
+hook /dev/null --dry-run one prepare begin
+check_eq "--dry-run without EXTRA: exit 2" "$rc" 2
+check_eq "--dry-run without EXTRA: message" "$err" "vgpu-hook: --dry-run needs NAME OP SUBOP EXTRA"
+check_eq "--dry-run without EXTRA: no stdout" "$out" ""
+check_eq "no-vGPU, odd names: sysfs untouched" "$(snapshot)" "$before"
+check "no-vGPU, odd names: no state dir made" test ! -e "$T/state"
+
 # ... also as an unprivileged user (per-user libvirt daemons run the same hook).
 if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null; then
 	for op in "prepare begin -" "release end -" "started begin -"; do
@@ -132,6 +161,9 @@ check_has "--types: parent without class link" "$out" "0000:02:00.0  i915-GVTg_V
 hook "$D/two.xml" --config "$T/conf" --dry-run two prepare begin -
 check_eq "--dry-run: exit" "$rc" 0
 check_has "--dry-run: plan" "$out" "two: would create vGPU 11111111-2222-4333-8444-000000000002: i915-GVTg_V5_8 on 0000:00:02.0 (7 free; from metadata)"
+hook "$D/two.xml" --config "$T/conf" --dry-run -- --gpu prepare begin -
+check_eq "--dry-run -- --gpu: exit" "$rc" 0
+check_has "--dry-run -- --gpu: plan" "$out" "--gpu: would create vGPU 11111111-2222-4333-8444-000000000002"
 check_eq "--dry-run: sysfs untouched" "$(snapshot)" "$before"
 hook /dev/null --config "$T/conf" --check-config
 check_eq "--check-config: exit" "$rc" 0
