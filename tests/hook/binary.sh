@@ -167,6 +167,20 @@ check_has "--dry-run -- --gpu: plan" "$out" "--gpu: would create vGPU 11111111-2
 check_eq "--dry-run: sysfs untouched" "$(snapshot)" "$before"
 hook /dev/null --config "$T/conf" --check-config
 check_eq "--check-config: exit" "$rc" 0
+# A [domain NAME] section is read as written: inih alone would configure "vm[1" here, and
+# "vm" for the second, and --check-config would say OK.
+{ cat "$T/conf"; printf '[domain vm[1]]\ntype = i915-GVTg_V5_8\n'; } >"$T/sec.conf"
+chmod 0600 "$T/sec.conf"
+hook /dev/null --config "$T/sec.conf" --check-config
+check_eq "[domain vm[1]]: --check-config exit" "$rc" 0
+check_has "[domain vm[1]]: --check-config" "$out" "OK: sysfs_root $T/sys, state_dir $T/state, 1 [domain] section"
+hook "$(x "<domain><name>vm[1]</name><uuid>aaaaaaaa-0000-4000-8000-000000000001</uuid><devices>$HD</devices></domain>")" --config "$T/sec.conf" --dry-run 'vm[1]' prepare begin -
+check_eq "[domain vm[1]]: dry run exit" "$rc" 0
+check_has "[domain vm[1]]: its section applies" "$out" "vm[1]: would create vGPU $U1: i915-GVTg_V5_8 on 0000:00:02.0"
+printf '[domain  vm]\ntype = i915-GVTg_V5_8\n' >>"$T/sec.conf"
+hook /dev/null --config "$T/sec.conf" --check-config
+check_eq "[domain  vm]: --check-config exit" "$rc" 1
+check_eq "[domain  vm]: FILE:LINE: message" "$err" "$T/sec.conf:8: [domain  vm]: a domain name that begins or ends with a blank cannot be a section; put parent and type in the domain's <metadata> (vgpu-xml --parent --type)"
 printf '[defaults]\nparent = ../x\ntype = a/b\n' >"$T/bad.conf"; chmod 0600 "$T/bad.conf"
 hook /dev/null --config "$T/bad.conf" --check-config
 check_eq "--check-config bad: exit" "$rc" 1
