@@ -70,15 +70,18 @@ static void stdout_to_null(void)
 
 static int run_hook(struct hook_env *env, char **args)
 {
-	char err[1024];
+	char err[MSG_LINE_MAX];
 	int status;
 
 	status = hook_run(env, args[0], args[1], args[2], args[3], STDIN_FILENO, err,
 			  sizeof(err));
 	/* The last guard of the one line libvirt shows: whatever hook_run() quoted from the
-	 * XML, a control character in it becomes '?'. */
+	 * XML, a control character in it becomes '?'; a line that still filled the buffer
+	 * says that it was cut instead of ending in the middle of a word. */
 	if (status && !env->plan_out) {
 		domxml_one_line(err);
+		if (strlen(err) == sizeof(err) - 1)
+			memcpy(err + sizeof(err) - 4, "...", 3);
 		fprintf(stderr, "vgpu-hook: %s\n", err);
 	}
 	return status;

@@ -145,6 +145,20 @@ refuse "state dir is a symlink" "$D/one.xml" "is a symlink; refusing it"
 check "symlinked state dir: nothing written through it" test -z "$(ls -A "$T/elsewhere")"
 rm "$T/state"
 
+# 3b. The one line stays whole for any name libvirt allows (up to 251 bytes: NAME.xml): it
+#     is the line with a short name, the name replaced.
+printf '[defaults]\nsysfs_root = %s\nstate_dir = %s/state\n' "$T/sys" "$T" >"$T/bare.conf"
+chmod 0600 "$T/bare.conf"
+long=$(head -c 251 /dev/zero | tr '\0' n)
+hook "$(x "<domain><name>short</name><uuid>aaaaaaaa-0000-4000-8000-000000000001</uuid><devices>$HD</devices></domain>")" --config "$T/bare.conf" -- short prepare begin -
+short_err=$err
+check_has "short name: its name twice" "$short_err" "vgpu-hook: short: vGPU $U1: "
+hook "$(x "<domain><name>$long</name><uuid>aaaaaaaa-0000-4000-8000-000000000001</uuid><devices>$HD</devices></domain>")" --config "$T/bare.conf" -- "$long" prepare begin -
+check_eq "251-byte name: exit" "$rc" 1
+check_eq "251-byte name: the whole line" "$err" "${short_err//short/$long}"
+check_eq "251-byte name: one line" "$(printf '%s\n' "$err" | wc -l)" 1
+check_eq "251-byte name: sysfs untouched" "$(snapshot)" "$before"
+
 # 4. Plain files cannot make a device appear: the hook notices, rolls back, says so.
 hook "$D/one.xml" --config "$T/conf" one prepare begin -
 check_eq "no device appears: exit" "$rc" 1
