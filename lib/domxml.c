@@ -327,13 +327,14 @@ static char *xp_string(xmlXPathContextPtr xp, xmlNodePtr node, const char *expr)
 	return out;
 }
 
-/* Copy @val into @dst (@len bytes) or explain in @err why it does not fit. */
+/* Copy @val, attribute @attr of @where, into @dst (@len bytes) or explain in @err why it
+ * does not fit. */
 static int copy_value(char *dst, size_t len, const char *val, char *err, size_t errlen,
-		      const char *what, const char *where)
+		      const char *what, const char *where, const char *attr)
 {
 	if (str_copy(dst, len, val) < 0) {
-		snprintf(err, errlen, "%s: %s: value is longer than %zu characters", what, where,
-			 len - 1);
+		snprintf(err, errlen, "%s: %s: %s is longer than %zu characters", what, where,
+			 attr, len - 1);
 		return -EINVAL;
 	}
 	return 0;
@@ -431,8 +432,9 @@ static int get_meta(xmlXPathContextPtr xp, struct domxml *dom, char *err, size_t
 			r = -ENOMEM;
 		else if ((r = canon_uuid(uuid, m->uuid, err, errlen, what, where)) == 0 &&
 			 (r = copy_value(m->parent, sizeof(m->parent), parent, err, errlen, what,
-					 where)) == 0)
-			r = copy_value(m->type, sizeof(m->type), type, err, errlen, what, where);
+					 where, "parent")) == 0)
+			r = copy_value(m->type, sizeof(m->type), type, err, errlen, what, where,
+				       "type");
 		free(uuid);
 		free(parent);
 		free(type);

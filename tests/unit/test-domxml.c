@@ -116,7 +116,7 @@ static const struct {
 	{ "<domain><name>d</name><metadata><v:vgpu xmlns:v='urn:vgpu-hook:1'>"
 	  "<v:mdev uuid='4b20d080-1b54-4048-85b3-a6a62d165c01' parent='0000:00:02.0' "
 	  "type='aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa'/>"
-	  "</v:vgpu></metadata></domain>", -EINVAL, "longer than 64" },
+	  "</v:vgpu></metadata></domain>", -EINVAL, "metadata vgpu:mdev 1: type is longer than 64" },
 	{ "<domain><name>\xff\xfe</name></domain>", -EINVAL, "stdin:1: " },
 	/* A DTD that declares or fetches anything, refused where the parser meets it. */
 	{ "<!DOCTYPE domain [\n<!ENTITY x 'y'>]><domain><name>&x;</name></domain>",
