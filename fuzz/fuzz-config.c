@@ -6,11 +6,12 @@
  * Oracles:
  *  - a failure is -EINVAL with at least one error, a success has none (config.h: a file with
  *    any error is not used); every error is one line naming the file;
- *  - MUST 2: a text with a NUL byte, a line over 198 characters, or a line indented by any
- *    blank that is neither blank nor a comment is refused;
+ *  - MUST 2: a text with a NUL byte, a line over 198 characters (1024 for a section header,
+ *    MUST 3), or a line indented by any blank that is neither blank nor a comment is
+ *    refused;
  *  - MUST 3: every value of a parsed config is valid: paths absolute without "..", parent
  *    "auto" or a valid name, 1 to 16 distinct valid types, remove_retries 0..100 or unset,
- *    domain names non-empty and distinct;
+ *    domain names distinct and accepted by config_domain_name_ok();
  *  - every section name of the result is in the text as written, followed by its ']': a
  *    section header is never cut short;
  *  - the result written back as a config parses again to the same settings.
@@ -25,6 +26,7 @@
 #include "mdev.h"
 
 #define LINE_MAX_CHARS 198   /* config.h MUST 2 */
+#define HEADER_MAX_CHARS 1024   /* config.h MUST 3 */
 #define TYPES_MAX 16
 #define BLANKS " \t\v\f\r"  /* what indents a line for inih (isspace) */
 
@@ -58,8 +60,10 @@ static bool must_refuse(const char *text, size_t size)
 		const char *nl = memchr(text + start, '\n', size - start);
 		size_t end = nl ? (size_t)(nl - text) : size;
 		size_t blanks = span(text, start, end, BLANKS);
+		size_t bom = start == 0 && end >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0 ? 3 : 0;
+		bool header = start + bom < end && text[start + bom] == '[';
 
-		if (end - start > LINE_MAX_CHARS)
+		if (end - start > (header ? HEADER_MAX_CHARS : LINE_MAX_CHARS))
 			return true;
 		/* Indented, not blank, and not a comment. */
 		if (blanks && blanks < end - start && text[start + blanks] != ';' &&
@@ -197,6 +201,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (size_t i = 0; i < cfg->n_domains; i++) {
 		check_section(&cfg->domains[i], text, size);
 		FUZZ_ASSERT(cfg->domains[i].domain, "[domain] section %zu has no name", i);
+		FUZZ_ASSERT(config_domain_name_ok(cfg->domains[i].domain),
+			    "[domain %s] loaded, but config_domain_name_ok() refuses it",
+			    cfg->domains[i].domain);
 		FUZZ_ASSERT(config_domain(cfg, cfg->domains[i].domain) == &cfg->domains[i],
 			    "[domain %s] twice", cfg->domains[i].domain);
 	}

@@ -3,12 +3,18 @@
  * vgpu-hook: libvirt's QEMU hook for mdev vGPUs, and its host tool.
  *
  * libvirt runs it as `vgpu-hook NAME OP SUBOP EXTRA` with the domain XML on stdin and an
- * emptied environment (research/hook-anchors.md 1.3): exactly four arguments are always
- * a hook call, never options, whatever the domain is called.
+ * emptied environment (research/hook-anchors.md 1.1, 1.3). A domain may be called `--help`
+ * or `--gpu` (libvirt refuses only '/' and a newline in a name), so the domain name is
+ * never read as an option: four arguments whose OP is one of libvirt's operations, or
+ * whose SUBOP is one of its sub-operations, are a hook call, and a hook call never writes
+ * stdout. Four other arguments are read as options (a mistyped host-tool command gets its
+ * usage error); when the first is not an option they are still a hook call, of an
+ * operation a later libvirt may add, which does nothing.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,12 +37,14 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"Usage: vgpu-hook NAME OP SUBOP EXTRA   (as libvirt runs it; domain XML on stdin)\n"
-		"       vgpu-hook [--config FILE] --dry-run NAME OP SUBOP EXTRA\n"
+		"       vgpu-hook [--config FILE] [--dry-run] [--] NAME OP SUBOP EXTRA\n"
 		"       vgpu-hook [--config FILE] --types | --status | --check-config\n"
 		"       vgpu-hook --help | --version\n"
 		"\n"
 		"Creates a domain's mdev vGPUs on 'prepare begin' and removes the ones it created\n"
-		"on 'release end'; every other operation does nothing.\n"
+		"on 'release end'; every other operation does nothing. Four arguments whose OP\n"
+		"is a libvirt operation are a hook call, whatever NAME is; after options, give\n"
+		"a NAME that starts with '-' after '--'.\n"
 		"\n"
 		"  --dry-run       print what the call would do (XML on stdin); change nothing\n"
 		"  --types         list every parent and mdev type with its free instances\n"
@@ -62,18 +70,44 @@ static void stdout_to_null(void)
 
 static int run_hook(struct hook_env *env, char **args)
 {
-	char err[1024];
+	char err[MSG_LINE_MAX];
 	int status;
 
 	status = hook_run(env, args[0], args[1], args[2], args[3], STDIN_FILENO, err,
 			  sizeof(err));
 	/* The last guard of the one line libvirt shows: whatever hook_run() quoted from the
-	 * XML, a control character in it becomes '?'. */
+	 * XML, a control character in it becomes '?'; a line that still filled the buffer
+	 * says that it was cut instead of ending in the middle of a word. */
 	if (status && !env->plan_out) {
 		domxml_one_line(err);
+		if (strlen(err) == sizeof(err) - 1)
+			memcpy(err + sizeof(err) - 4, "...", 3);
 		fprintf(stderr, "vgpu-hook: %s\n", err);
 	}
 	return status;
+}
+
+/* libvirt's QEMU hook operations and sub-operations (src/util/virhook.c:
+ * VIR_ENUM_IMPL(virHookQemuOp) and virHookSubop; research/hook-anchors.md 1.1). */
+static const char *const hook_ops[] = {
+	"start", "stopped", "prepare", "release", "migrate", "started", "reconnect", "attach",
+	"restore",
+};
+static const char *const hook_subops[] = { "-", "begin", "end" };
+
+static bool in_list(const char *s, const char *const *list, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(s, list[i]) == 0)
+			return true;
+	return false;
+}
+
+/* Whether @argc/@argv is libvirt calling, whatever the domain name (argv[1]) looks like. */
+static bool is_hook_call(int argc, char **argv)
+{
+	return argc == 5 && (in_list(argv[2], hook_ops, ARRAY_SIZE(hook_ops)) ||
+			     in_list(argv[3], hook_subops, ARRAY_SIZE(hook_subops)));
 }
 
 static int load_for_tool(const char *path, struct config **cfg)
@@ -111,7 +145,7 @@ int main(int argc, char **argv)
 	struct mdev_sysfs sysfs = { 0 };
 	int c, status;
 
-	if (argc == 5 && strncmp(argv[1], "--", 2) != 0) {
+	if (is_hook_call(argc, argv)) {
 		log_open("vgpu-hook", false);
 		stdout_to_null();
 		hook_env_init(&env, path);

@@ -16,15 +16,18 @@
 
 #define CONFIG_TYPES_MAX 16
 
+/* The longest physical line read: a section header may be longer than inih's lines. */
+#define CONFIG_PHYS_LINE_MAX 1024
+
 struct parse_state {
 	struct config *cfg;
 	FILE *f;
 	unsigned line;
 	unsigned nerr;
 	struct strv *errors;
-	struct config_section *sec;   /* the section the last key was in */
-	char secname[256];            /* its header, to notice a new one */
-	int secerr;                   /* the section header was bad: its keys are skipped */
+	bool in_section;              /* a section header was read */
+	struct config_section *sec;   /* the current section; NULL after a bad header */
+	char buf[CONFIG_PHYS_LINE_MAX + 1];   /* the current physical line */
 };
 
 static void perr(struct parse_state *ps, unsigned line, const char *fmt, ...)
@@ -48,10 +51,6 @@ static void perr(struct parse_state *ps, unsigned line, const char *fmt, ...)
 	strv_add(ps->errors, full);
 }
 
-/* inih keeps this much of a section name (its MAX_SECTION, 50, less the NUL) and silently
- * drops the rest, which would give [domain NAME] to another domain. */
-#define SECTION_NAME_MAX 49
-
 /* The length of the blanks that start @s, as inih skips them (isspace: " \t\v\f\r"). */
 static size_t blanks(const char *s)
 {
@@ -62,30 +61,102 @@ static size_t blanks(const char *s)
 	return n;
 }
 
-/* Whether the line @s is a section header "[NAME]" with a NAME longer than inih keeps. inih
- * skips a UTF-8 BOM on the first line and blanks before the '['. */
-static bool section_too_long(const struct parse_state *ps, const char *s)
+/*
+ * In "[HEADER]", the ']' that ends HEADER: one followed by nothing, or by blanks and a
+ * comment (';' or '#'), as inih allowed. @s is the text after the '['. Returns its
+ * offset, or -1 when there is none, -2 when more than one could be (a name holding "] ;").
+ */
+static ssize_t header_end(const char *s)
 {
-	size_t n;
+	ssize_t end = -1;
 
-	if (ps->line == 1 && strncmp(s, "\xEF\xBB\xBF", 3) == 0)
-		s += 3;
-	s += blanks(s);
-	if (*s != '[')
+	for (const char *p = s; (p = strchr(p, ']')); p++) {
+		const char *rest = p + 1 + blanks(p + 1);
+
+		if (*rest && *rest != ';' && *rest != '#')
+			continue;
+		if (end >= 0)
+			return -2;
+		end = p - s;
+	}
+	return end;
+}
+
+bool config_domain_name_ok(const char *name)
+{
+	size_t len = strlen(name);
+	char header[CONFIG_DOMAIN_NAME_MAX + 2];
+
+	if (!len || len > CONFIG_DOMAIN_NAME_MAX || strchr(name, '\n') ||
+	    isspace((unsigned char)name[0]) || isspace((unsigned char)name[len - 1]))
 		return false;
-	n = strcspn(s + 1, "]");
-	return s[1 + n] == ']' && n > SECTION_NAME_MAX;
+	snprintf(header, sizeof(header), "%s]", name);
+	return header_end(header) == (ssize_t)len;
+}
+
+static struct config_section *section_for(struct parse_state *ps, const char *section);
+
+/*
+ * The section header @s (a physical line, trailing blanks removed, starting with '['):
+ * sets ps->sec, or reports why not, and then the keys that follow are skipped. inih is
+ * not given the header: it would cut a name at its first ']' ("[domain vm[1]]" would
+ * configure "vm[1") and at its 49th character, silently.
+ * Returns 0 or -ENOMEM.
+ */
+static int section_header(struct parse_state *ps, char *s)
+{
+	ssize_t end = header_end(s + 1);
+	const char *name;
+
+	ps->in_section = true;
+	ps->sec = NULL;
+	if (end == -1) {
+		perr(ps, ps->line, "syntax error: a section header ends with ']'");
+		return 0;
+	}
+	if (end == -2) {
+		perr(ps, ps->line, "ambiguous section header: more than one ']' could end it; "
+		     "put a comment on a line of its own");
+		return 0;
+	}
+	s[1 + end] = '\0';
+	s++;
+	if (strcmp(s, "defaults") == 0) {
+		ps->sec = &ps->cfg->defaults;
+		return 0;
+	}
+	if (strncmp(s, "domain ", 7) != 0) {
+		perr(ps, ps->line, "unknown section [%.64s]: use [defaults] or [domain NAME]", s);
+		return 0;
+	}
+	name = s + 7;
+	if (!*name) {
+		perr(ps, ps->line, "[domain] needs a domain name: [domain NAME]");
+		return 0;
+	}
+	if (!config_domain_name_ok(name)) {
+		perr(ps, ps->line, "[domain %.64s%s]: a domain name that %s cannot be a section; put "
+		     "parent and type in the domain's <metadata> (vgpu-xml --parent --type)",
+		     name, strlen(name) > 64 ? "..." : "",
+		     strlen(name) > CONFIG_DOMAIN_NAME_MAX ? "is longer than 255 bytes" :
+		     "begins or ends with a blank");
+		return 0;
+	}
+	ps->sec = section_for(ps, name);
+	return ps->sec ? 0 : -ENOMEM;
 }
 
 /*
  * inih's line reader, so that every error can name its line: one physical line per call,
  * refusing NUL bytes and lines longer than inih's buffer (which it would silently split).
+ * Section headers are parsed here and handed to inih as empty lines.
  */
 static char *read_line(char *str, int num, void *stream)
 {
 	struct parse_state *ps = stream;
-	size_t len = 0, max = (size_t)num - 2;
+	size_t len = 0, max = (size_t)num - 2, lead, phys;
 	bool nul = false, toolong = false;
+	char *s = ps->buf;
 	int c;
 
 	c = getc(ps->f);
@@ -95,31 +166,39 @@ static char *read_line(char *str, int num, void *stream)
 	for (; c != EOF && c != '\n'; c = getc(ps->f)) {
 		if (c == '\0')
 			nul = true;
-		else if (len < max)
-			str[len++] = (char)c;
+		else if (len < CONFIG_PHYS_LINE_MAX)
+			s[len++] = (char)c;
 		else
 			toolong = true;
 	}
-	str[len] = '\0';
+	s[len] = '\0';
+	phys = len;
+	/* inih skips a UTF-8 BOM on the first line, and the blanks that end a line. */
+	if (ps->line == 1 && len >= 3 && memcmp(s, "\xEF\xBB\xBF", 3) == 0) {
+		s += 3;
+		len -= 3;
+	}
+	while (len && isspace((unsigned char)s[len - 1]))
+		s[--len] = '\0';
+	lead = blanks(s);
+	str[0] = '\0';
 	if (nul) {
 		perr(ps, ps->line, "NUL byte in line");
-		len = 0;   /* hand inih an empty line: the error is already counted */
-	} else if (toolong) {
-		perr(ps, ps->line, "line longer than %zu characters", max);
-		len = 0;
-	} else if (blanks(str) && str[blanks(str)] && !strchr(";#", str[blanks(str)])) {
+	} else if (s[0] == '[' && !toolong) {
+		if (section_header(ps, s) < 0)
+			perr(ps, ps->line, "out of memory");
+	} else if (toolong || phys > max) {
+		perr(ps, ps->line, "line longer than %zu characters", s[0] == '[' ?
+		     (size_t)CONFIG_PHYS_LINE_MAX : max);
+	} else if (lead && s[lead] && !strchr(";#", s[lead])) {
 		/* inih would append it to the previous value, Python-style: say so instead. A
 		 * vertical tab, form feed or carriage return indents as a space does. */
 		perr(ps, ps->line, "indented line: continuation lines are not supported");
-		len = 0;
-	} else if (section_too_long(ps, str)) {
-		perr(ps, ps->line, "section name longer than %d characters; for a domain with a "
-		     "longer name, put parent and type in its <metadata> (vgpu-xml --parent --type)",
-		     SECTION_NAME_MAX);
-		len = 0;
+	} else {
+		memcpy(str, s, len + 1);
 	}
-	str[len++] = '\n';
-	str[len] = '\0';
+	/* An error is already counted: inih gets an empty line. */
+	strcat(str, "\n");
 	return str;
 }
 
@@ -190,24 +269,12 @@ static int set_types(struct parse_state *ps, struct config_section *sec, const c
 	return 0;
 }
 
-static struct config_section *section_for(struct parse_state *ps, const char *section)
+/* The [domain @name] section, added when new; NULL on ENOMEM. */
+static struct config_section *section_for(struct parse_state *ps, const char *name)
 {
 	struct config *cfg = ps->cfg;
 	struct config_section *d;
-	const char *name;
 
-	if (strcmp(section, "defaults") == 0)
-		return &cfg->defaults;
-	if (strncmp(section, "domain ", 7) != 0) {
-		perr(ps, ps->line, "unknown section [%.64s]: use [defaults] or [domain NAME]",
-		     section);
-		return NULL;
-	}
-	name = section + 7 + strspn(section + 7, " ");
-	if (!*name) {
-		perr(ps, ps->line, "[domain] needs a domain name: [domain NAME]");
-		return NULL;
-	}
 	for (size_t i = 0; i < cfg->n_domains; i++)
 		if (strcmp(cfg->domains[i].domain, name) == 0)
 			return &cfg->domains[i];
@@ -229,21 +296,16 @@ static struct config_section *section_for(struct parse_state *ps, const char *se
 static int on_key(void *user, const char *section, const char *name, const char *value)
 {
 	struct parse_state *ps = user;
-	struct config_section *sec;
+	struct config_section *sec = ps->sec;
 	int r = 0;
 
-	if (!*section) {
+	(void)section;   /* always "": read_line() reads the section headers */
+	if (!ps->in_section) {
 		perr(ps, ps->line, "'%.64s' is outside any section: start with [defaults]", name);
 		return 1;
 	}
-	if (strcmp(section, ps->secname) != 0) {
-		snprintf(ps->secname, sizeof(ps->secname), "%s", section);
-		ps->sec = section_for(ps, section);
-		ps->secerr = !ps->sec;
-	}
-	sec = ps->sec;
-	if (ps->secerr)
-		return 1;
+	if (!sec)
+		return 1;   /* its header was bad, and said so */
 
 	if (strcmp(name, "sysfs_root") == 0) {
 		r = set_path(ps, &ps->cfg->sysfs_root, name, value);

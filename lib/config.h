@@ -14,11 +14,16 @@
  * MUST (the hook runs as root and creates devices from what this file says):
  *  1. the open file is checked with fstat(2) on the same descriptor that is read: it must be
  *     a regular file owned by the expected owner (root) and not writable by group or other;
- *  2. a line holds no NUL byte and fits inih's line buffer (198 characters), and a section
- *     name inih's section buffer (49); inih would split a longer line and cut a longer name
- *     short silently, and glue a line indented by any blank (space, tab, vertical tab,
- *     form feed, carriage return) to the previous value;
- *  3. every value is validated (parent and type as sysfs path components, numbers in range)
+ *  2. a line holds no NUL byte and fits inih's line buffer (198 characters; inih would split
+ *     a longer one silently), and is not indented by any blank (space, tab, vertical tab,
+ *     form feed, carriage return: inih would glue it to the previous value);
+ *  3. section headers are read here, not by inih, which would end a name at its first ']'
+ *     (`[domain vm[1]]` configuring "vm[1") and at its 49th character, silently. A header
+ *     line is at most 1024 characters; its name ends at the one ']' followed by nothing or
+ *     by a comment (';' or '#'): a header where two could end it is refused. In
+ *     `[domain NAME]`, NAME is taken as written after the one space, and matched exactly;
+ *     one that could never match a name as written is refused (config_domain_name_ok);
+ *  4. every value is validated (parent and type as sysfs path components, numbers in range)
  *     and every error is reported as "FILE:LINE: message"; a file with any error is not used.
  * sysfs_root and state_dir are host-wide: one lock must serialise every domain.
  */
@@ -83,6 +88,22 @@ struct config *config_defaults(void);
 
 /* config_free: free @cfg and all it owns; NULL is fine. */
 void config_free(struct config *cfg);
+
+/* The longest domain name a [domain NAME] section takes, in bytes: longer than any libvirt
+ * domain name, since libvirt keeps each domain as NAME.xml, a file name (NAME_MAX 255). */
+#define CONFIG_DOMAIN_NAME_MAX 255
+
+/*
+ * config_domain_name_ok: whether `[domain @name]` in the config configures the domain named
+ * @name (as libvirt passes it to the hook), so that a message may suggest that section.
+ * False when @name is empty, longer than CONFIG_DOMAIN_NAME_MAX, holds a newline, begins or
+ * ends with a blank (isspace: `[domain  vm]` was read as "vm" before, so it is refused
+ * rather than read another way), or holds a ']' followed by blanks and ';' or '#' (the
+ * header's end would be ambiguous). Every other name libvirt allows (anything but '/' and a
+ * newline: virXMLCheckIllegalChars and VIR_DOMAIN_DEF_FEATURE_NAME_SLASH) is fine,
+ * `vm[1]`, `a;b`, `#1` and 255-byte names included; config_load() accepts exactly these.
+ */
+bool config_domain_name_ok(const char *name);
 
 /* config_domain: the [domain @name] section, or NULL. */
 const struct config_section *config_domain(const struct config *cfg, const char *name);

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <libxml/SAX2.h>
 #include <libxml/parser.h>
 #include <libxml/xpath.h>
 #include <libxml/xpathInternals.h>
@@ -79,14 +80,131 @@ static void set_err(char *err, size_t errlen, const char *what, int line, const 
 		snprintf(err, errlen, "%s: %.*s", what, (int)n, msg);
 }
 
-int domxml_parse_doc(const char *buf, size_t len, const char *what, xmlDocPtr *doc,
-		     char *err, size_t errlen)
+/*
+ * The DTD guard (MUST 3). libxml2 reports each part of a DOCTYPE to a SAX callback as it
+ * reads it: the name and external ID first, then each declaration of the internal subset.
+ * These callbacks refuse, and stop the parser, at the first part that could define or
+ * fetch anything, so no declaration is ever stored and no entity can be referenced, let
+ * alone substituted or loaded. The check of the finished document's DTD in
+ * dtd_declares() is the second line.
+ */
+struct dtd_guard {
+	const char *refused;   /* what was refused ("declares an entity"), or NULL */
+	int line;
+};
+
+static void dtd_refuse(void *ctx, const char *what)
 {
+	xmlParserCtxtPtr ctxt = ctx;
+	struct dtd_guard *g = ctxt->_private;
+
+	if (!g->refused) {
+		g->refused = what;
+		g->line = ctxt->input ? ctxt->input->line : 0;
+	}
+	xmlStopParser(ctxt);
+}
+
+static void guard_internal_subset(void *ctx, const xmlChar *name, const xmlChar *external_id,
+				  const xmlChar *system_id)
+{
+	if (external_id || system_id)
+		dtd_refuse(ctx, "names an external DTD (SYSTEM or PUBLIC)");
+	else
+		xmlSAX2InternalSubset(ctx, name, NULL, NULL);
+}
+
+static void guard_external_subset(void *ctx, const xmlChar *name, const xmlChar *external_id,
+				  const xmlChar *system_id)
+{
+	(void)name;
+	/* Called once the internal subset is read; only an external ID would load anything. */
+	if (external_id || system_id)
+		dtd_refuse(ctx, "names an external DTD (SYSTEM or PUBLIC)");
+}
+
+static void guard_entity(void *ctx, const xmlChar *name, int type, const xmlChar *public_id,
+			 const xmlChar *system_id, xmlChar *content)
+{
+	(void)name, (void)type, (void)public_id, (void)system_id, (void)content;
+	dtd_refuse(ctx, "declares an entity");
+}
+
+static void guard_unparsed_entity(void *ctx, const xmlChar *name, const xmlChar *public_id,
+				  const xmlChar *system_id, const xmlChar *notation)
+{
+	(void)name, (void)public_id, (void)system_id, (void)notation;
+	dtd_refuse(ctx, "declares an entity");
+}
+
+static void guard_notation(void *ctx, const xmlChar *name, const xmlChar *public_id,
+			   const xmlChar *system_id)
+{
+	(void)name, (void)public_id, (void)system_id;
+	dtd_refuse(ctx, "declares a notation");
+}
+
+static void guard_attribute(void *ctx, const xmlChar *elem, const xmlChar *fullname, int type,
+			    int def, const xmlChar *default_value, xmlEnumerationPtr tree)
+{
+	(void)elem, (void)fullname, (void)type, (void)def, (void)default_value;
+	xmlFreeEnumeration(tree);   /* the callback owns it */
+	dtd_refuse(ctx, "declares an attribute list");
+}
+
+static void guard_element(void *ctx, const xmlChar *name, int type,
+			  xmlElementContentPtr content)
+{
+	(void)name, (void)type, (void)content;
+	dtd_refuse(ctx, "declares an element");
+}
+
+static xmlEntityPtr guard_parameter_entity(void *ctx, const xmlChar *name)
+{
+	(void)name;
+	dtd_refuse(ctx, "references a parameter entity");
+	return NULL;
+}
+
+static xmlParserInputPtr guard_resolve(void *ctx, const xmlChar *public_id,
+				       const xmlChar *system_id)
+{
+	(void)public_id, (void)system_id;
+	dtd_refuse(ctx, "names an external resource");
+	return NULL;
+}
+
+/* What the parsed document's DTD defines, as libxml2 holds it, or NULL when nothing. */
+static const char *dtd_declares(const xmlDoc *d)
+{
+	const xmlDtd *dtd = d->intSubset;
+
+	if (d->extSubset)
+		return "names an external DTD (SYSTEM or PUBLIC)";
+	if (!dtd)
+		return NULL;
+	if (dtd->ExternalID || dtd->SystemID)
+		return "names an external DTD (SYSTEM or PUBLIC)";
+	if (dtd->entities || dtd->pentities)
+		return "declares an entity";
+	if (dtd->elements)
+		return "declares an element";
+	if (dtd->attributes)
+		return "declares an attribute list";
+	if (dtd->notations)
+		return "declares a notation";
+	return NULL;
+}
+
+int domxml_parse_doc(const char *buf, size_t len, const char *what, unsigned flags,
+		     xmlDocPtr *doc, char *err, size_t errlen)
+{
+	struct dtd_guard guard = { NULL, 0 };
 	xmlParserCtxtPtr ctxt;
 	xmlNodePtr root;
 	xmlDocPtr d;
 	size_t blanks = 0;
-	const char *nul;
+	const char *nul, *declares;
 
 	*doc = NULL;
 	if (len > DOMXML_MAX_SIZE) {
@@ -112,18 +230,37 @@ int domxml_parse_doc(const char *buf, size_t len, const char *what, xmlDocPtr *d
 			 what, (size_t)(nul - buf));
 		return -EINVAL;
 	}
-	/* Refused before parsing, so no entity declaration is ever processed (rule 3). */
-	if (memmem(buf, len, "<!DOCTYPE", 9)) {
-		snprintf(err, errlen, "%s: a DOCTYPE is not allowed in a domain XML", what);
-		return -EINVAL;
-	}
 
 	xmlInitParser();
 	ctxt = xmlNewParserCtxt();
-	if (!ctxt)
+	if (!ctxt || !ctxt->sax) {
+		xmlFreeParserCtxt(ctxt);
 		return -ENOMEM;
+	}
+	/* The context's own copy of the SAX2 handlers: nothing global is changed. */
+	ctxt->_private = &guard;
+	ctxt->sax->internalSubset = guard_internal_subset;
+	ctxt->sax->externalSubset = guard_external_subset;
+	ctxt->sax->entityDecl = guard_entity;
+	ctxt->sax->unparsedEntityDecl = guard_unparsed_entity;
+	ctxt->sax->notationDecl = guard_notation;
+	ctxt->sax->attributeDecl = guard_attribute;
+	ctxt->sax->elementDecl = guard_element;
+	ctxt->sax->getParameterEntity = guard_parameter_entity;
+	ctxt->sax->resolveEntity = guard_resolve;
 	d = xmlCtxtReadMemory(ctxt, buf, (int)len, NULL, NULL,
 			      XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+	if (guard.refused) {
+		char msg[128];
+
+		/* Stopped by the guard: whatever was built is partial. */
+		snprintf(msg, sizeof(msg), "a DOCTYPE is not allowed in a domain XML when it %s",
+			 guard.refused);
+		set_err(err, errlen, what, guard.line, msg);
+		xmlFreeDoc(d);
+		xmlFreeParserCtxt(ctxt);
+		return -EINVAL;
+	}
 	if (!d) {
 		const xmlError *e = xmlCtxtGetLastError(ctxt);
 
@@ -138,7 +275,7 @@ int domxml_parse_doc(const char *buf, size_t len, const char *what, xmlDocPtr *d
 	}
 	/* libxml2 keeps an element of an undeclared prefix, in no namespace: a declaration
 	 * added by a rewrite would capture it (MUST 5). */
-	if (!ctxt->nsWellFormed) {
+	if ((flags & DOMXML_NS_STRICT) && !ctxt->nsWellFormed) {
 		const xmlError *e = xmlCtxtGetLastError(ctxt);
 
 		set_err(err, errlen, what, e ? e->line : 0,
@@ -148,8 +285,10 @@ int domxml_parse_doc(const char *buf, size_t len, const char *what, xmlDocPtr *d
 	}
 	xmlFreeParserCtxt(ctxt);
 
-	if (d->intSubset || d->extSubset) {
-		snprintf(err, errlen, "%s: a DOCTYPE is not allowed in a domain XML", what);
+	declares = dtd_declares(d);
+	if (declares) {
+		snprintf(err, errlen, "%s: a DOCTYPE is not allowed in a domain XML when it %s",
+			 what, declares);
 		goto invalid;
 	}
 	root = xmlDocGetRootElement(d);
@@ -188,13 +327,14 @@ static char *xp_string(xmlXPathContextPtr xp, xmlNodePtr node, const char *expr)
 	return out;
 }
 
-/* Copy @val into @dst (@len bytes) or explain in @err why it does not fit. */
+/* Copy @val, attribute @attr of @where, into @dst (@len bytes) or explain in @err why it
+ * does not fit. */
 static int copy_value(char *dst, size_t len, const char *val, char *err, size_t errlen,
-		      const char *what, const char *where)
+		      const char *what, const char *where, const char *attr)
 {
 	if (str_copy(dst, len, val) < 0) {
-		snprintf(err, errlen, "%s: %s: value is longer than %zu characters", what, where,
-			 len - 1);
+		snprintf(err, errlen, "%s: %s: %s is longer than %zu characters", what, where,
+			 attr, len - 1);
 		return -EINVAL;
 	}
 	return 0;
@@ -232,24 +372,20 @@ static int get_mdevs(xmlXPathContextPtr xp, struct domxml *dom, char *err, size_
 	for (int i = 0; i < obj->nodesetval->nodeNr; i++) {
 		xmlNodePtr node = obj->nodesetval->nodeTab[i];
 		struct domxml_mdev *m = &dom->mdevs[i];
-		char where[64], *uuid, *model, *alias;
+		char where[64], *uuid;
 
+		/* Only the UUID: the hook uses nothing else of the hostdev, and a field it
+		 * does not use must not refuse a guest (libvirt checks model itself). */
 		snprintf(where, sizeof(where), "mdev hostdev %d", i + 1);
 		uuid = xp_string(xp, node, "string(source/address/@uuid)");
-		model = xp_string(xp, node, "string(@model)");
-		alias = xp_string(xp, node, "string(alias/@name)");
-		if (!uuid || !model || !alias)
+		if (!uuid)
 			r = -ENOMEM;
 		else if (!*uuid) {
 			snprintf(err, errlen, "%s: %s has no source/address/@uuid", what, where);
 			r = -EINVAL;
-		} else if ((r = canon_uuid(uuid, m->uuid, err, errlen, what, where)) == 0 &&
-			   (r = copy_value(m->model, sizeof(m->model), model, err, errlen, what,
-					   where)) == 0)
-			r = copy_value(m->alias, sizeof(m->alias), alias, err, errlen, what, where);
+		} else
+			r = canon_uuid(uuid, m->uuid, err, errlen, what, where);
 		free(uuid);
-		free(model);
-		free(alias);
 		if (r < 0)
 			goto out;
 		for (size_t j = 0; j < dom->n_mdevs; j++) {
@@ -296,8 +432,9 @@ static int get_meta(xmlXPathContextPtr xp, struct domxml *dom, char *err, size_t
 			r = -ENOMEM;
 		else if ((r = canon_uuid(uuid, m->uuid, err, errlen, what, where)) == 0 &&
 			 (r = copy_value(m->parent, sizeof(m->parent), parent, err, errlen, what,
-					 where)) == 0)
-			r = copy_value(m->type, sizeof(m->type), type, err, errlen, what, where);
+					 where, "parent")) == 0)
+			r = copy_value(m->type, sizeof(m->type), type, err, errlen, what, where,
+				       "type");
 		free(uuid);
 		free(parent);
 		free(type);
@@ -325,7 +462,7 @@ int domxml_parse(const char *buf, size_t len, const char *what, struct domxml **
 	int r;
 
 	*out = NULL;
-	r = domxml_parse_doc(buf, len, what, &doc, err, errlen);
+	r = domxml_parse_doc(buf, len, what, 0, &doc, err, errlen);
 	if (r < 0)
 		return r;
 

@@ -6,12 +6,19 @@
  *  1. be at most DOMXML_MAX_SIZE bytes; larger input is refused before parsing;
  *  2. be parsed with XML_PARSE_NONET and without XML_PARSE_NOENT, XML_PARSE_DTDLOAD or
  *     XML_PARSE_HUGE: no entity is substituted, nothing is fetched;
- *  3. have no DOCTYPE at all (libvirt never writes one): a document with an internal or
- *     external DTD subset is refused, so no entity declaration can be used;
+ *  3. have no DTD that declares or fetches anything: a DOCTYPE with an external ID (SYSTEM
+ *     or PUBLIC), or whose internal subset declares an entity, element, attribute list or
+ *     notation or references a parameter entity, is refused at that point of the parse, so
+ *     no declaration is stored and no entity is substituted or loaded. `<!DOCTYPE domain>`
+ *     and `<!DOCTYPE domain []>` declare nothing and are accepted, as libvirt accepts them
+ *     (virXMLParseHelper in src/util/virxml.c parses with XML_PARSE_NONET |
+ *     XML_PARSE_NOWARNING and checks no DOCTYPE); bytes that only look like a DOCTYPE, in a
+ *     comment or a CDATA section, are content like any other;
  *  4. have <domain> as its root element;
- *  5. be namespace-well-formed: every prefix declared (libvirt writes every declaration;
- *     libxml2 would keep an element of an undeclared prefix in no namespace, and a
- *     declaration added by a rewrite would capture it).
+ *  5. with DOMXML_NS_STRICT only, be namespace-well-formed: every prefix declared. libvirt
+ *     itself keeps an element of an undeclared prefix in another application's metadata,
+ *     in no namespace, and the hook reads nothing from it (its own metadata is found by
+ *     namespace URI); but a declaration added by a rewrite (vgpu-xml) would capture it.
  * libxml2 prints nothing: errors come back as one line "WHAT:LINE: message".
  *
  * What libvirt passes to a hook (research/hook-anchors.md section 1.2): the live definition,
@@ -38,23 +45,27 @@
  */
 int domxml_read_fd(int fd, size_t cap, char **buf, size_t *len);
 
+/* domxml_parse_doc() flag: refuse an undeclared namespace prefix (MUST 5), for a document
+ * that is written back. */
+#define DOMXML_NS_STRICT 0x1u
+
 /*
- * domxml_parse_doc: parse @buf (@len bytes) under the rules above.
+ * domxml_parse_doc: parse @buf (@len bytes) under the rules above; @flags is 0 (the hook,
+ * which only reads) or DOMXML_NS_STRICT (vgpu-xml, which writes the document back).
  * @what names the input in messages ("stdin", a file name).
  * On success *@doc is owned by the caller (xmlFreeDoc). On failure @err (@errlen bytes)
- * holds one line such as "stdin:3: Opening and ending tag mismatch: devices and domain".
+ * holds one line such as "stdin:3: Opening and ending tag mismatch: devices and domain"
+ * or "stdin:1: a DOCTYPE is not allowed in a domain XML when it declares an entity".
  * Returns 0; -EFBIG (over DOMXML_MAX_SIZE); -ENODATA (empty input); -EINVAL (not
- * well-formed, an undeclared namespace prefix, invalid encoding, a DTD, or a root other
- * than <domain>); -ENOMEM.
+ * well-formed, an undeclared namespace prefix with DOMXML_NS_STRICT, invalid encoding, a
+ * DTD that declares or fetches anything (MUST 3), or a root other than <domain>); -ENOMEM.
  */
-int domxml_parse_doc(const char *buf, size_t len, const char *what, xmlDocPtr *doc,
-		     char *err, size_t errlen);
+int domxml_parse_doc(const char *buf, size_t len, const char *what, unsigned flags,
+		     xmlDocPtr *doc, char *err, size_t errlen);
 
-/* One hostdev[@mode='subsystem'][@type='mdev'] of the domain. */
+/* One hostdev[@mode='subsystem'][@type='mdev'] of the domain: only what the hook uses. */
 struct domxml_mdev {
 	char uuid[MDEV_UUID_LEN + 1];  /* source/address/@uuid, canonicalised */
-	char model[16];                /* @model ("vfio-pci"...), or "" when absent */
-	char alias[64];                /* alias/@name, or "" */
 };
 
 /* One <vgpu:mdev uuid= parent= type=/> of this project's <metadata> entry; the values are

@@ -53,7 +53,7 @@ static void say(struct run *run, const char *fmt, ...) __attribute__((format(pri
 /* A dry run prints what it would do; a real one logs what it does. */
 static void say(struct run *run, const char *fmt, ...)
 {
-	char msg[1024];
+	char msg[MSG_LINE_MAX];
 	va_list ap;
 
 	va_start(ap, fmt);
@@ -161,7 +161,7 @@ static int lock_store(struct run *run)
 
 static int read_domain(struct run *run, int in_fd)
 {
-	char *buf = NULL, err[512];
+	char *buf = NULL, err[MSG_LINE_MAX];
 	size_t len = 0;
 	int r;
 
@@ -212,7 +212,7 @@ static int create_one(struct run *run, const char *uuid, const struct plan_spec 
 	struct owner_record rec;
 	struct plan_choice c;
 	struct mdev_device dev;
-	char err[512];
+	char err[MSG_LINE_MAX];
 	int r;
 
 	r = plan_choose(&run->sysfs, spec, &c, err, sizeof(err));
@@ -360,7 +360,7 @@ static int do_prepare(struct run *run, int in_fd)
 		goto out;
 	}
 	for (; n_specs < run->dom->n_mdevs; n_specs++) {
-		char err[512];
+		char err[MSG_LINE_MAX];
 
 		r = plan_spec_get(run->cfg, run->dom, run->dom->mdevs[n_specs].uuid,
 				  &specs[n_specs], err, sizeof(err));

@@ -212,16 +212,46 @@ static size_t skip_past(const char *s, size_t p, size_t end, const char *needle)
 	return q ? (size_t)(q - s) + strlen(needle) : 0;
 }
 
+/* Skip the rest of a DOCTYPE from @p (just past "<!DOCTYPE"): a name, then an internal
+ * subset of only blanks, comments and PIs, as domxml lets through. Returns the offset just
+ * past its '>', or 0 when it is anything else. */
+static size_t skip_doctype(const char *s, size_t p, size_t end)
+{
+	while (p < end && s[p] != '[' && s[p] != '>' && s[p] != '\'' && s[p] != '"')
+		p++;
+	if (p < end && s[p] == '[') {
+		for (p++; p < end && s[p] != ']';) {
+			if (is_blank(s[p]))
+				p++;
+			else if (strncmp(s + p, "<!--", 4) == 0)
+				p = skip_past(s, p + 4, end, "-->");
+			else if (strncmp(s + p, "<?", 2) == 0)
+				p = skip_past(s, p + 2, end, "?>");
+			else
+				return 0;
+			if (!p)
+				return 0;
+		}
+		for (p++; p < end && is_blank(s[p]);)
+			p++;
+	}
+	return p < end && s[p] == '>' ? p + 1 : 0;
+}
+
 /* Tokenise the root element. Returns 0, -EINVAL (not understood: format instead), -ENOMEM. */
 static int lex(struct patch_doc *pd)
 {
 	const char *s = pd->src;
 	size_t p = 0, end = pd->len, cap = 0, depth = 0;
 
-	/* The prologue: an XML declaration, comments, PIs, blanks (no DOCTYPE: domxml). */
+	/* The prologue: an XML declaration, comments, PIs, blanks, and a DOCTYPE that declares
+	 * nothing (domxml.h MUST 3), copied as they are. */
 	while (p < end) {
 		if (s[p] != '<') {
 			p++;
+		} else if (strncmp(s + p, "<!DOCTYPE", 9) == 0) {
+			if (!(p = skip_doctype(s, p + 9, end)))
+				return -EINVAL;
 		} else if (strncmp(s + p, "<!--", 4) == 0) {
 			if (!(p = skip_past(s, p + 4, end, "-->")))
 				return -EINVAL;
@@ -438,7 +468,7 @@ int patch_doc_parse(const char *buf, size_t len, const char *what, struct patch_
 	pd = calloc(1, sizeof(*pd));
 	if (!pd)
 		return -ENOMEM;
-	r = domxml_parse_doc(buf, len, what, &pd->doc, err, errlen);
+	r = domxml_parse_doc(buf, len, what, DOMXML_NS_STRICT, &pd->doc, err, errlen);
 	if (r < 0)
 		goto fail;
 	r = -ENOMEM;

@@ -30,8 +30,9 @@
 struct patch_doc;
 
 /*
- * patch_doc_parse: parse @buf (@len bytes) with domxml_parse_doc() (size cap, no DOCTYPE,
- * no entities, no network, root <domain>) and remember its source text. @what names the
+ * patch_doc_parse: parse @buf (@len bytes) with domxml_parse_doc(DOMXML_NS_STRICT) (size
+ * cap, no DTD that declares anything, no entities, no network, root <domain>, every prefix
+ * declared) and remember its source text. @what names the
  * input in messages ("stdin", a file name, a domain).
  * On success *@out is owned by the caller (patch_doc_free). On failure @err (@errlen bytes)
  * holds one line "WHAT:LINE: message".

@@ -14,6 +14,14 @@
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 /*
+ * The size of a buffer that holds one message line whole (the hook's line on stderr, which
+ * libvirt shows, and each buffer it is built in): room for a domain name twice (libvirt's
+ * names are at most 251 bytes: it keeps each domain as NAME.xml), two paths as long as
+ * the config allows (PATH_MAX / 2 each), UUIDs, a quoted value and the words.
+ */
+#define MSG_LINE_MAX 8192
+
+/*
  * path_fmt: snprintf() into @buf (@len bytes, NUL included).
  * Returns 0, or -ENAMETOOLONG when the result would not fit (then @buf holds a truncated,
  * NUL-terminated string that must not be used as a path).

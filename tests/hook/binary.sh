@@ -50,6 +50,35 @@ done
 check_eq "no-vGPU: sysfs untouched" "$(snapshot)" "$before"
 check "no-vGPU: no state dir made" test ! -e "$T/state"
 
+# ... whatever the domain is called: libvirt accepts names beginning with '-', and four
+#     arguments whose OP is a libvirt operation are a hook call, never options: no usage,
+#     nothing on stdout (for restore and migrate it would become the domain definition).
+for name in --help --version -h --gpu --check-config --dry-run --config --types; do
+	for op in "prepare begin -" "release end -" "restore begin -" "migrate begin -" \
+		"reconnect begin -"; do
+		set -- $op
+		hook "$D/none.xml" "$name" "$1" "$2" "$3"
+		check_eq "domain $name, $op: exit" "$rc" 0
+		check_eq "domain $name, $op: stdout" "$out" ""
+		check_eq "domain $name, $op: stderr" "$err" ""
+	done
+done
+# A sub-operation names a hook call too: an operation a later libvirt adds does nothing.
+hook "$D/none.xml" --help frobnicate begin -
+check_eq "domain --help, unknown op: exit" "$rc" 0
+check_eq "domain --help, unknown op: output" "$out$err" ""
+# A vGPU guest named --gpu: its release is the hook's (exit 0, silent), not a usage error.
+hook "$D/one.xml" --gpu release end destroyed
+check_eq "vGPU domain --gpu release: exit" "$rc" 0
+check_eq "vGPU domain --gpu release: output" "$out$err" ""
+# Four arguments that are no hook call are options: a mistyped dry run gets its usage error.
+hook /dev/null --dry-run one prepare begin
+check_eq "--dry-run without EXTRA: exit 2" "$rc" 2
+check_eq "--dry-run without EXTRA: message" "$err" "vgpu-hook: --dry-run needs NAME OP SUBOP EXTRA"
+check_eq "--dry-run without EXTRA: no stdout" "$out" ""
+check_eq "no-vGPU, odd names: sysfs untouched" "$(snapshot)" "$before"
+check "no-vGPU, odd names: no state dir made" test ! -e "$T/state"
+
 # ... also as an unprivileged user (per-user libvirt daemons run the same hook).
 if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null; then
 	for op in "prepare begin -" "release end -" "started begin -"; do
@@ -116,6 +145,20 @@ refuse "state dir is a symlink" "$D/one.xml" "is a symlink; refusing it"
 check "symlinked state dir: nothing written through it" test -z "$(ls -A "$T/elsewhere")"
 rm "$T/state"
 
+# 3b. The one line stays whole for any name libvirt allows (up to 251 bytes: NAME.xml): it
+#     is the line with a short name, the name replaced.
+printf '[defaults]\nsysfs_root = %s\nstate_dir = %s/state\n' "$T/sys" "$T" >"$T/bare.conf"
+chmod 0600 "$T/bare.conf"
+long=$(head -c 251 /dev/zero | tr '\0' n)
+hook "$(x "<domain><name>short</name><uuid>aaaaaaaa-0000-4000-8000-000000000001</uuid><devices>$HD</devices></domain>")" --config "$T/bare.conf" -- short prepare begin -
+short_err=$err
+check_has "short name: its name twice" "$short_err" "vgpu-hook: short: vGPU $U1: "
+hook "$(x "<domain><name>$long</name><uuid>aaaaaaaa-0000-4000-8000-000000000001</uuid><devices>$HD</devices></domain>")" --config "$T/bare.conf" -- "$long" prepare begin -
+check_eq "251-byte name: exit" "$rc" 1
+check_eq "251-byte name: the whole line" "$err" "${short_err//short/$long}"
+check_eq "251-byte name: one line" "$(printf '%s\n' "$err" | wc -l)" 1
+check_eq "251-byte name: sysfs untouched" "$(snapshot)" "$before"
+
 # 4. Plain files cannot make a device appear: the hook notices, rolls back, says so.
 hook "$D/one.xml" --config "$T/conf" one prepare begin -
 check_eq "no device appears: exit" "$rc" 1
@@ -132,9 +175,26 @@ check_has "--types: parent without class link" "$out" "0000:02:00.0  i915-GVTg_V
 hook "$D/two.xml" --config "$T/conf" --dry-run two prepare begin -
 check_eq "--dry-run: exit" "$rc" 0
 check_has "--dry-run: plan" "$out" "two: would create vGPU 11111111-2222-4333-8444-000000000002: i915-GVTg_V5_8 on 0000:00:02.0 (7 free; from metadata)"
+hook "$D/two.xml" --config "$T/conf" --dry-run -- --gpu prepare begin -
+check_eq "--dry-run -- --gpu: exit" "$rc" 0
+check_has "--dry-run -- --gpu: plan" "$out" "--gpu: would create vGPU 11111111-2222-4333-8444-000000000002"
 check_eq "--dry-run: sysfs untouched" "$(snapshot)" "$before"
 hook /dev/null --config "$T/conf" --check-config
 check_eq "--check-config: exit" "$rc" 0
+# A [domain NAME] section is read as written: inih alone would configure "vm[1" here, and
+# "vm" for the second, and --check-config would say OK.
+{ cat "$T/conf"; printf '[domain vm[1]]\ntype = i915-GVTg_V5_8\n'; } >"$T/sec.conf"
+chmod 0600 "$T/sec.conf"
+hook /dev/null --config "$T/sec.conf" --check-config
+check_eq "[domain vm[1]]: --check-config exit" "$rc" 0
+check_has "[domain vm[1]]: --check-config" "$out" "OK: sysfs_root $T/sys, state_dir $T/state, 1 [domain] section"
+hook "$(x "<domain><name>vm[1]</name><uuid>aaaaaaaa-0000-4000-8000-000000000001</uuid><devices>$HD</devices></domain>")" --config "$T/sec.conf" --dry-run 'vm[1]' prepare begin -
+check_eq "[domain vm[1]]: dry run exit" "$rc" 0
+check_has "[domain vm[1]]: its section applies" "$out" "vm[1]: would create vGPU $U1: i915-GVTg_V5_8 on 0000:00:02.0"
+printf '[domain  vm]\ntype = i915-GVTg_V5_8\n' >>"$T/sec.conf"
+hook /dev/null --config "$T/sec.conf" --check-config
+check_eq "[domain  vm]: --check-config exit" "$rc" 1
+check_eq "[domain  vm]: FILE:LINE: message" "$err" "$T/sec.conf:8: [domain  vm]: a domain name that begins or ends with a blank cannot be a section; put parent and type in the domain's <metadata> (vgpu-xml --parent --type)"
 printf '[defaults]\nparent = ../x\ntype = a/b\n' >"$T/bad.conf"; chmod 0600 "$T/bad.conf"
 hook /dev/null --config "$T/bad.conf" --check-config
 check_eq "--check-config bad: exit" "$rc" 1

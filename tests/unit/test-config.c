@@ -98,8 +98,15 @@ static const struct {
 	{ "[defaults]\nstate_dir = /run/../tmp\n", ":2: state_dir '/run/../tmp'" },
 	{ "[domain x]\nstate_dir = /run/x\n", ":2: state_dir is host-wide" },
 	{ "[defaults]\ncolour = blue\n", ":2: unknown key 'colour'" },
-	{ "[default]\ntype = a\n", ":2: unknown section [default]" },
-	{ "[domain]\ntype = a\n", ":2: unknown section [domain]" },
+	{ "[default]\ntype = a\n", ":1: unknown section [default]" },
+	{ "[domain]\ntype = a\n", ":1: unknown section [domain]" },
+	{ "[defaults]\n[defualts]\n", ":2: unknown section [defualts]" },
+	{ "[domain  vm]\ntype = a\n", ":1: [domain  vm]: a domain name that begins or ends with "
+	  "a blank cannot be a section" },
+	{ "[domain vm ]\ntype = a\n", ":1: [domain vm ]: a domain name that begins or ends" },
+	{ "[domain a] ;b]\ntype = a\n", ":1: ambiguous section header" },
+	{ "[defaults] ; see [x]\ntype = a\n", ":1: ambiguous section header" },
+	{ "[domain vm] x\ntype = a\n", ":1: syntax error: a section header ends with ']'" },
 	{ "[defaults\ntype = a\n", ":1: syntax error" },
 	{ "[defaults]\njust words\n", ":2: syntax error" },
 	{ "[defaults]\ntype = a\n  b\n", ":3: indented line" },
@@ -123,6 +130,73 @@ static void test_errors(void **state)
 		assert_non_null(strstr(errors.v[0], "/vgpu-hook.conf:"));
 		strv_free(&errors);
 	}
+}
+
+/* What inih would cut short or end early, read as written (issue 14). */
+static void test_section_names_as_written(void **state)
+{
+	struct strv errors = { 0 };
+	struct config *cfg;
+	char name[CONFIG_DOMAIN_NAME_MAX + 1], *text;
+
+	(void)state;
+	memset(name, 'n', CONFIG_DOMAIN_NAME_MAX);
+	name[CONFIG_DOMAIN_NAME_MAX] = '\0';
+	text = tu_fmt("[defaults] ; comment\n[domain vm[1]]\ntype = a\n[domain a;b]\ntype = b\n"
+		      "[domain #1] # comment\ntype = c\n[domain %s]\ntype = d\n", name);
+	if (load(text, &cfg, &errors) != 0)
+		fail_msg("%s", errors.n ? errors.v[0] : "");
+	assert_int_equal(cfg->n_domains, 4);
+	assert_non_null(config_domain(cfg, "vm[1]"));
+	assert_null(config_domain(cfg, "vm[1"));
+	assert_string_equal(config_domain(cfg, "a;b")->types.v[0], "b");
+	assert_string_equal(config_domain(cfg, "#1")->types.v[0], "c");
+	assert_string_equal(config_domain(cfg, name)->types.v[0], "d");
+	config_free(cfg);
+	free(text);
+
+	/* 256 bytes: no libvirt domain has such a name. */
+	text = tu_fmt("[domain %sx]\ntype = a\n", name);
+	assert_int_equal(load(text, &cfg, &errors), -EINVAL);
+	assert_non_null(strstr(errors.v[0], ":1: [domain nnnn"));
+	assert_non_null(strstr(errors.v[0], "...]: a domain name that is longer than 255 bytes "
+			       "cannot be a section"));
+	strv_free(&errors);
+	free(text);
+}
+
+/* config_domain_name_ok() says exactly what the loader does: a [domain NAME] section for
+ * each name loads, and configures that name, if and only if the function says so. */
+static void test_domain_name_ok_matches_loader(void **state)
+{
+	static const struct {
+		const char *name;
+		bool ok;
+	} names[] = {
+		{ "vm", true }, { "vm[1]", true }, { "a]b", true }, { "a] b", true },
+		{ "a;b", true }, { "#1", true }, { "--help", true }, { "win 10", true },
+		{ "x]]", true }, { "\xc3\xa9t\xc3\xa9", true }, { "a\tb", true },
+		{ " vm", false }, { "vm ", false }, { "\tvm", false }, { "vm\r", false },
+		{ "a] ;b", false }, { "a]#b", false }, { "a]\t; b", false }, { "", false },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
+		struct strv errors = { 0 };
+		struct config *cfg = NULL;
+		char *text = tu_fmt("[domain %s]\ntype = a\n", names[i].name);
+		int r = load(text, &cfg, &errors);
+		bool loaded = r == 0 && config_domain(cfg, names[i].name);
+
+		if (config_domain_name_ok(names[i].name) != names[i].ok || loaded != names[i].ok)
+			fail_msg("'%s': config_domain_name_ok %d, loaded %d (%s), want %d",
+				 names[i].name, config_domain_name_ok(names[i].name), loaded,
+				 errors.n ? errors.v[0] : "", names[i].ok);
+		config_free(cfg);
+		strv_free(&errors);
+		free(text);
+	}
+	assert_false(config_domain_name_ok("a\nb"));
 }
 
 static void test_every_error_reported(void **state)
@@ -196,6 +270,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_full, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_missing_means_defaults, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_errors, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_section_names_as_written, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_domain_name_ok_matches_loader, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_every_error_reported, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_long_line_and_nul, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_owner_and_mode, setup, teardown),

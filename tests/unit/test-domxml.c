@@ -36,8 +36,6 @@ static void test_win10(void **state)
 	assert_string_equal(dom->uuid, "6a1c9f0e-3b1d-4c2e-9a55-5e1f0c2d00a1");
 	assert_int_equal(dom->n_mdevs, 1);
 	assert_string_equal(dom->mdevs[0].uuid, "4b20d080-1b54-4048-85b3-a6a62d165c01");
-	assert_string_equal(dom->mdevs[0].model, "vfio-pci");
-	assert_string_equal(dom->mdevs[0].alias, "ua-gvtg");
 	assert_int_equal(dom->n_meta, 1);
 	assert_string_equal(dom->meta[0].parent, "0000:00:02.0");
 	assert_string_equal(dom->meta[0].type, "i915-GVTg_V5_4");
@@ -118,8 +116,30 @@ static const struct {
 	{ "<domain><name>d</name><metadata><v:vgpu xmlns:v='urn:vgpu-hook:1'>"
 	  "<v:mdev uuid='4b20d080-1b54-4048-85b3-a6a62d165c01' parent='0000:00:02.0' "
 	  "type='aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa'/>"
-	  "</v:vgpu></metadata></domain>", -EINVAL, "longer than 64" },
+	  "</v:vgpu></metadata></domain>", -EINVAL, "metadata vgpu:mdev 1: type is longer than 64" },
 	{ "<domain><name>\xff\xfe</name></domain>", -EINVAL, "stdin:1: " },
+	/* A DTD that declares or fetches anything, refused where the parser meets it. */
+	{ "<!DOCTYPE domain [\n<!ENTITY x 'y'>]><domain><name>&x;</name></domain>",
+	  -EINVAL, "stdin:2: a DOCTYPE is not allowed in a domain XML when it declares an entity" },
+	{ "<!DOCTYPE domain [<!ENTITY % p SYSTEM 'file:///etc/passwd'> %p;]>"
+	  "<domain><name>d</name></domain>", -EINVAL,
+	  "stdin:1: a DOCTYPE is not allowed in a domain XML when it declares an entity" },
+	{ "<!DOCTYPE domain [<!ENTITY u SYSTEM 'x' NDATA n>]><domain><name>d</name></domain>",
+	  -EINVAL, "declares an entity" },
+	{ "<!DOCTYPE domain SYSTEM 'file:///etc/passwd'><domain><name>d</name></domain>",
+	  -EINVAL, "when it names an external DTD (SYSTEM or PUBLIC)" },
+	{ "<!DOCTYPE domain PUBLIC '-//x//y' 'http://example.com/d.dtd'>"
+	  "<domain><name>d</name></domain>", -EINVAL, "names an external DTD" },
+	{ "<!DOCTYPE domain [%p;]><domain><name>d</name></domain>",
+	  -EINVAL, "a DOCTYPE is not allowed in a domain XML when it references a parameter entity" },
+	{ "<!DOCTYPE domain [<!ELEMENT domain ANY>]><domain><name>d</name></domain>",
+	  -EINVAL, "a DOCTYPE is not allowed in a domain XML when it declares an element" },
+	{ "<!DOCTYPE domain [<!ATTLIST domain type CDATA 'kvm'>]><domain><name>d</name></domain>",
+	  -EINVAL, "when it declares an attribute list" },
+	{ "<!DOCTYPE domain [<!NOTATION n SYSTEM 'x'>]><domain><name>d</name></domain>",
+	  -EINVAL, "a DOCTYPE is not allowed in a domain XML when it declares a notation" },
+	/* Without a declaration no entity but the predefined five exists. */
+	{ "<!DOCTYPE domain><domain><name>&x;</name></domain>", -EINVAL, "Entity 'x' not defined" },
 };
 
 static void test_bad_inputs(void **state)
@@ -135,6 +155,87 @@ static void test_bad_inputs(void **state)
 		assert_null(dom);
 		assert_null(strchr(err, '\n'));
 	}
+}
+
+/* What libvirt accepts and keeps, in both modes (issue 14, issue 15 item 7): a DOCTYPE that
+ * declares nothing, and bytes that only look like one in a comment or a CDATA section. */
+static const char *const harmless[] = {
+	"<!DOCTYPE domain>\n<domain><name>d</name></domain>",
+	"<!DOCTYPE domain []><domain><name>d</name></domain>",
+	"<?xml version='1.0'?>\n<!DOCTYPE domain [\n  <!-- no declaration ]> -->\n  <?pi x?>\n]>\n"
+	"<domain><name>d</name></domain>",
+	"<domain><name>d</name><description><![CDATA[<!DOCTYPE x [<!ENTITY y 'z'>]>]]>"
+	"</description><!-- <!DOCTYPE domain SYSTEM 'file:///etc/passwd'> --></domain>",
+	"<domain><name>d</name><metadata><app:config xmlns:app='urn:app'>"
+	"<![CDATA[<!DOCTYPE html>]]></app:config></metadata></domain>",
+};
+
+static void test_harmless_doctype_accepted(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(harmless); i++) {
+		struct domxml *dom = NULL;
+		xmlDocPtr doc = NULL;
+
+		if (parse_str(harmless[i], &dom) != 0)
+			fail_msg("case %zu: hook mode: %s", i, err);
+		assert_string_equal(dom->name, "d");
+		domxml_free(dom);
+		if (domxml_parse_doc(harmless[i], strlen(harmless[i]), "stdin", DOMXML_NS_STRICT,
+				     &doc, err, sizeof(err)) != 0)
+			fail_msg("case %zu: strict mode: %s", i, err);
+		xmlFreeDoc(doc);
+	}
+}
+
+/* A prefix declared nowhere, in another application's metadata: libvirt keeps it, so the
+ * hook reads past it; vgpu-xml, which writes the document back, refuses it. */
+static void test_undeclared_prefix_by_mode(void **state)
+{
+	static const char xml[] =
+		"<domain><name>d</name><metadata><app:x/><vgpu:vgpu xmlns:vgpu='urn:vgpu-hook:1'>"
+		"<vgpu:mdev uuid='4b20d080-1b54-4048-85b3-a6a62d165c01' parent='0000:00:02.0' "
+		"type='i915-GVTg_V5_4'/></vgpu:vgpu><vgpu:mdev uuid='4b20d080-1b54-4048-85b3-"
+		"a6a62d165c02' parent='x' type='y'/></metadata><devices><hostdev mode='subsystem' "
+		"type='mdev'><source><address uuid='4b20d080-1b54-4048-85b3-a6a62d165c01'/>"
+		"</source></hostdev><x:hostdev mode='subsystem' type='mdev'/></devices></domain>";
+	struct domxml *dom = NULL;
+	xmlDocPtr doc = NULL;
+
+	(void)state;
+	assert_int_equal(parse_str(xml, &dom), 0);
+	/* An undeclared prefix is in no namespace: it is neither our metadata nor a hostdev. */
+	assert_int_equal(dom->n_mdevs, 1);
+	assert_int_equal(dom->n_meta, 1);
+	assert_string_equal(dom->meta[0].parent, "0000:00:02.0");
+	domxml_free(dom);
+	assert_int_equal(domxml_parse_doc(xml, strlen(xml), "stdin", 0, &doc, err, sizeof(err)),
+			 0);
+	xmlFreeDoc(doc);
+	assert_int_equal(domxml_parse_doc(xml, strlen(xml), "stdin", DOMXML_NS_STRICT, &doc, err,
+					  sizeof(err)), -EINVAL);
+	assert_null(doc);
+	assert_string_equal(err, "stdin:1: Namespace prefix x on hostdev is not defined");
+}
+
+/* Fields the hook does not use never refuse a guest (issue 12): a 64-character user alias,
+ * a model libvirt will check against the type itself. */
+static void test_unused_fields_never_refuse(void **state)
+{
+	static const char xml[] =
+		"<domain><name>d</name><devices><hostdev mode='subsystem' type='mdev' "
+		"model='vfio-pci-but-much-longer-than-fifteen'><source><address "
+		"uuid='4b20d080-1b54-4048-85b3-a6a62d165c01'/></source><alias name='ua-"
+		"0123456789012345678901234567890123456789012345678901234567890'/></hostdev>"
+		"</devices></domain>";
+	struct domxml *dom = NULL;
+
+	(void)state;
+	if (parse_str(xml, &dom) != 0)
+		fail_msg("%s", err);
+	assert_int_equal(dom->n_mdevs, 1);
+	assert_string_equal(dom->mdevs[0].uuid, "4b20d080-1b54-4048-85b3-a6a62d165c01");
+	domxml_free(dom);
 }
 
 static void test_nul_byte_and_size_cap(void **state)
@@ -223,6 +324,9 @@ int main(void)
 		cmocka_unit_test(test_two_in_order),
 		cmocka_unit_test(test_uuid_canonicalised),
 		cmocka_unit_test(test_bad_inputs),
+		cmocka_unit_test(test_harmless_doctype_accepted),
+		cmocka_unit_test(test_undeclared_prefix_by_mode),
+		cmocka_unit_test(test_unused_fields_never_refuse),
 		cmocka_unit_test(test_nul_byte_and_size_cap),
 		cmocka_unit_test(test_read_fd_cap),
 		cmocka_unit_test(test_upstream_fixtures),
