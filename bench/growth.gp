@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # The growth curves of bench/run: time and peak RSS against the domain XML's size, log-log,
 # each program's medians (bars: min to max) and its least-squares line a + b*size.
 # gnuplot -e "dat='growth.dat'; png='growth.png'; ht_a=..; ht_b=..; hr_a=..; hr_b=..;

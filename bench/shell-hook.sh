@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # The baseline of the benchmarks: a libvirt QEMU hook for mdev vGPUs written the common way,
 # as the wikis and forum posts show it, generalised from one hard-coded UUID to the domain
 # XML: bash, `xmllint --xpath` on the XML libvirt passes on stdin, and sysfs writes. It does

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Register vgpu-hook with libvirt: make VGPU_HOOK_LINK (under $DESTDIR) a symlink to
 # VGPU_HOOK_BIN, refusing to replace anything that is not already that symlink or a link to
 # one of VGPU_HOOK_OLD_BINS (where earlier versions installed the hook).

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # bench-smoke: one quick run of bench/run (tiny sizes, few runs). Checks that it made a
 # well-formed table and growth plot, and from the outputs it kept in check/, that each
 # program did its job: the shell hook and vgpu-hook made and removed the same vGPUs,

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Shared by the tests that run the built vgpu-hook against vgpu-sim (e2e, fault matrix,
 # stress). Source after tests/hook/lib.sh with HOOK and SIM set; it skips (77) without
 # root or FUSE, makes $T (removed at exit) with the mount point $M and a config $T/conf

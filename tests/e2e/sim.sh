@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # vgpu-hook against vgpu-sim: the kernel's behaviour (devices appear on create, resources
 # run out, errno values) without a GPU. Each case checks the hook's exit status and line,
 # and that the simulator's state is back where it started once the guests are released.

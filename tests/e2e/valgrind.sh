@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Run a test script that runs the built vgpu-hook (through sim-lib.sh's HOOK_WRAPPER) with
 # every hook process under valgrind's memcheck: any memory error or any leak, reachable
 # blocks included, fails the hook call (--error-exitcode) and is collected afterwards from

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # The fault matrix: one guest with two vGPUs is started and released while each step fails
 # with each errno the kernel (or, for the ownership record, the file system) can return
 # there, and while the hook is killed between steps. vgpu-sim injects the kernel's faults;

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Concurrency stress: 64 domains with one or two vGPUs each are started and stopped by
 # parallel hook processes, as libvirt runs them (one operation at a time per domain, any
 # number of domains at once), against one GVT-g parent with far fewer free instances than

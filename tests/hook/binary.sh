@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # vgpu-hook as libvirt runs it, against fixture sysfs trees (plain files: no device ever
 # appears on `create`, so the full lifecycle is tests/sim's; this covers what needs no
 # kernel). Usage: binary.sh VGPU_HOOK FIXTURES_DIR

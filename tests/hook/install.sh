@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # cmake --install into a DESTDIR: the hook lands in sbin (where AppArmor lets libvirtd run it) and is registered in qemu.d;
 # the example config is installed once and never overwritten; as the main hook it never
 # replaces a foreign one. Usage: install.sh BUILD_DIR

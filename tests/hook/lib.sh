@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Shared by the shell tests: assertions that count, and a closing "N passed, N failed".
 passed=0 failed=0
 ok() { passed=$((passed + 1)); }

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Hostile input: every line of the table (cases) runs vgpu-hook or vgpu-xml as libvirt or a
 # user would, in a fresh private world, and asserts:
 #  - the exit status;

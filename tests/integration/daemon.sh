@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # A private libvirtd for the integration tests; sourced by libvirtd.sh.
 #
 # Nothing of the host's /etc, /run, /var or /dev is changed. One directory S holds all the

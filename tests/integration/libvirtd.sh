@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # vgpu-hook under a real libvirtd: Debian's libvirtd (QEMU driver) runs in a private mount
 # namespace (daemon.sh) with vgpu-hook as its QEMU hook, and vgpu-sim's bus/mdev as
 # /sys/bus/mdev. Domains are defined and started with virsh; each check looks at what libvirt

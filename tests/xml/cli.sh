@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # vgpu-xml, the program: FILE, stdin, --in-place, --check, exit codes, one-line errors.
 #   cli.sh VGPU_XML FIXTURES_DIR
 set -u

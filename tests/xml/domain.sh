@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # vgpu-xml --domain against a private, real libvirtd (QEMU driver) in its own mount namespace
 # (adapted from the project's libvirt harness): fetch, patch, redefine, a VNC password that
 # survives, clear errors; and domains made by `virt-install --print-xml`, patched and accepted.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # vgpu-xml output accepted by real libvirt: virt-xml-validate, `virsh define --validate` and
 # `virsh domxml-to-native qemu-argv` on the embedded QEMU driver (qemu:///embed, no daemon;
 # the test driver drops overrides, so it is no use here). The vGPU's -device JSON must carry
