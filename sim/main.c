@@ -88,7 +88,8 @@ static void usage(FILE *f)
 		"  -h, --help              this help\n"
 		"  -V, --version           version\n"
 		"\n"
-		"Control: MOUNTPOINT/.vgpu-sim/control; state: MOUNTPOINT/.vgpu-sim/state.\n"
+		"Control: MOUNTPOINT/.vgpu-sim/control ('vfio-open UUID' holds a device as QEMU\n"
+		"does, so that its remove blocks); state: MOUNTPOINT/.vgpu-sim/state.\n"
 		"Unmount with: umount MOUNTPOINT, or fusermount3 -u MOUNTPOINT.\n");
 }
 
