@@ -5,7 +5,10 @@
  * Every directory lists its entries through children(), and a path is looked up by walking
  * those lists from the root, so that what readdir shows and what lookup finds cannot differ.
  * Nothing is cached (timeouts 0, direct I/O): a create is visible to the next stat or read.
- * One mutex guards the model, as the kernel's mdev_list_lock and gvt->lock do.
+ * One mutex guards the model, as the kernel's mdev_list_lock and gvt->lock do. Which entries
+ * an instance has depends on its stage (sim.h), as in the kernel's create and remove paths.
+ * A remove of an instance held through VFIO waits on a condition variable, without the
+ * mutex, until a control write lets it go; so it needs a free FUSE thread (not -s).
  */
 #include <errno.h>
 #include <fcntl.h>
