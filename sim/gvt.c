@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
  * gvt.c: the simulated hosts (profiles) and what each driver allows: the GVT-g type table and
- * resource arithmetic of i915 (gvt/vgpu.c, kvmgt.c, aperture_gm.c), and mdev core counting.
+ * resource arithmetic of i915 (gvt/vgpu.c, kvmgt.c, aperture_gm.c), mdev core counting
+ * (mdpy), and the pools of the kernel's other sample drivers (mbochs, mtty), as in
+ * Linux 6.1's samples/vfio-mdev/.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -34,8 +36,28 @@ static const struct {
 	{ "hd",  "1920x1080" },
 };
 
+/* samples/vfio-mdev/mbochs.c: MB of the pool each type takes (mbochs_types[]). */
+static const struct {
+	const char *name;
+	unsigned int mbytes;
+} mbochs_types[] = {
+	{ "small", 4 },
+	{ "medium", 16 },
+	{ "large", 64 },
+};
+
+/* samples/vfio-mdev/mtty.c: ports each type takes, and its pretty name (mtty_types[]). */
+static const struct {
+	const char *name;
+	unsigned int ports;
+	const char *pretty;
+} mtty_types[] = {
+	{ "1", 1, "Single port serial" },
+	{ "2", 2, "Dual port serial" },
+};
+
 const char *const sim_profiles[] = {
-	"desktop-1g", "laptop-256m", "two-parents", "counted", "broadwell", NULL,
+	"desktop-1g", "laptop-256m", "two-parents", "counted", "broadwell", "samples", NULL,
 };
 
 static struct sim_parent *parent_new(struct sim *s, const char *name)
@@ -99,6 +121,7 @@ int sim_add_gvt(struct sim *s, const char *name, unsigned int ver, unsigned int 
 		t->fence = gvt_types[i].fence;
 		t->weight = gvt_types[i].weight;
 		t->resolution = gvt_types[i].resolution;
+		t->description = true;
 	}
 	par->ntypes = i;
 	s->nparents++;
@@ -113,7 +136,7 @@ int sim_add_counted(struct sim *s, const char *name, unsigned int max, bool clas
 	par = parent_new(s, name);
 	if (!par)
 		return s->nparents == SIM_MAX_PARENTS ? -ENOSPC : -EINVAL;
-	par->driver = SIM_COUNTED;
+	par->driver = SIM_MDPY;
 	par->drv = "mdpy";
 	par->mdev_drv = "mdpy";
 	par->pci = false;
@@ -127,6 +150,52 @@ int sim_add_counted(struct sim *s, const char *name, unsigned int max, bool clas
 			return -EINVAL;
 		memcpy(t->name, t->dir, sizeof(t->name));
 		t->resolution = mdpy_types[i].resolution;
+		t->description = true;
+	}
+	par->ntypes = i;
+	s->nparents++;
+	return 0;
+}
+
+int sim_add_pool(struct sim *s, enum sim_driver driver, unsigned int pool)
+{
+	const char *drv = driver == SIM_MBOCHS ? "mbochs" : "mtty";
+	struct sim_parent *par;
+	unsigned int i;
+
+	if (driver != SIM_MBOCHS && driver != SIM_MTTY)
+		return -EINVAL;
+	par = parent_new(s, drv);
+	if (!par)
+		return s->nparents == SIM_MAX_PARENTS ? -ENOSPC : -EINVAL;
+	par->driver = driver;
+	par->drv = drv;
+	par->mdev_drv = drv;
+	par->pci = false;
+	par->class_link = true;
+	par->pool = pool;
+	if (driver == SIM_MBOCHS) {
+		for (i = 0; i < ARRAY_SIZE(mbochs_types); i++) {
+			struct sim_type *t = &par->types[i];
+
+			/* Its pretty name is "mbochs-small", the same as the directory's. */
+			if (type_names(t, drv, mbochs_types[i].name))
+				return -EINVAL;
+			memcpy(t->name, t->dir, sizeof(t->name));
+			t->units = mbochs_types[i].mbytes;
+			t->description = true;
+		}
+	} else {
+		for (i = 0; i < ARRAY_SIZE(mtty_types); i++) {
+			struct sim_type *t = &par->types[i];
+
+			/* "Single port serial", and no description attribute at all. */
+			if (type_names(t, drv, mtty_types[i].name) ||
+			    (size_t)snprintf(t->name, sizeof(t->name), "%s",
+					     mtty_types[i].pretty) >= sizeof(t->name))
+				return -EINVAL;
+			t->units = mtty_types[i].ports;
+		}
 	}
 	par->ntypes = i;
 	s->nparents++;
@@ -153,6 +222,14 @@ int sim_init(struct sim *s, const char *profile)
 		ret = sim_add_counted(s, "mdpy", 4, true);
 	} else if (!strcmp(profile, "broadwell")) {
 		ret = sim_add_gvt(s, "0000:00:02.0", 8, 512, GVT_GGTT_MB, GVT_FENCES, true);
+	} else if (!strcmp(profile, "samples")) {
+		/* The three samples with their default parameters: mdpy count=4, mbochs 256 MB,
+		 * mtty's 24 ports (MAX_MTTYS), as research/real-kernel.md section 1 measured. */
+		ret = sim_add_counted(s, "mdpy", 4, true);
+		if (!ret)
+			ret = sim_add_pool(s, SIM_MBOCHS, 256);
+		if (!ret)
+			ret = sim_add_pool(s, SIM_MTTY, 24);
 	} else {
 		ret = -EINVAL;
 	}
@@ -165,8 +242,11 @@ unsigned int sim_available(const struct sim *s, unsigned int p, unsigned int t)
 	const struct sim_type *ty = &par->types[t];
 	unsigned int low, high, fence, n;
 
-	if (par->driver == SIM_COUNTED)
+	if (par->driver == SIM_MDPY)
 		return par->max_instances - par->used_instances;
+	/* mbochs_get_available(), mtty_get_available(): what is left over the type's share. */
+	if (par->driver == SIM_MBOCHS || par->driver == SIM_MTTY)
+		return (par->pool - par->used_pool) / ty->units;
 
 	/* intel_vgpu_get_available(); it does not count the vGPU ids left, nor do we. */
 	low = (par->low_mb - GVT_HOST_LOW_MB - par->used_low_mb) / ty->low_mb;
@@ -182,13 +262,71 @@ int sim_description(const struct sim *s, unsigned int p, unsigned int t, FILE *f
 	const struct sim_type *ty = &par->types[t];
 	int n;
 
-	if (par->driver == SIM_COUNTED)
+	if (par->driver == SIM_MDPY)
 		n = fprintf(f, "virtual display, %s framebuffer\n", ty->resolution);
+	else if (par->driver == SIM_MBOCHS)
+		n = fprintf(f, "virtual display, %u MB video memory\n", ty->units);
+	else if (par->driver == SIM_MTTY)
+		n = -1;      /* mtty shows none: the file does not exist */
 	else
 		n = fprintf(f, "low_gm_size: %uMB\nhigh_gm_size: %uMB\nfence: %u\n"
 			    "resolution: %s\nweight: %u\n", ty->low_mb, ty->high_mb, ty->fence,
 			    ty->resolution, ty->weight);
 	return n < 0 ? -EIO : 0;
+}
+
+void sim_vendor(const struct sim *s, unsigned int m, const char **dir, const char **attr)
+{
+	static const char *const attrs[] = {
+		[SIM_GVT] = "vgpu_id", [SIM_MDPY] = "resolution",
+		[SIM_MBOCHS] = "memory", [SIM_MTTY] = "sample_mdev_dev",
+	};
+	enum sim_driver d = s->parents[s->mdevs[m].parent].driver;
+
+	/* The attribute group of the mdev driver's dev_groups (kvmgt.c, the samples). */
+	*dir = d == SIM_GVT ? "intel_vgpu" : "vendor";
+	*attr = attrs[d];
+}
+
+int sim_vendor_show(const struct sim *s, unsigned int m, FILE *f)
+{
+	const struct sim_mdev *md = &s->mdevs[m];
+	const struct sim_parent *par = &s->parents[md->parent];
+	const struct sim_type *ty = &par->types[md->type];
+	int n;
+
+	switch (par->driver) {
+	case SIM_GVT:
+		n = fprintf(f, "%u\n", md->vgpu_id);
+		break;
+	case SIM_MDPY:
+		n = fprintf(f, "%s\n", ty->resolution);
+		break;
+	case SIM_MBOCHS:
+		n = fprintf(f, "%u MB\n", ty->units);
+		break;
+	default:
+		n = fprintf(f, "This is MDEV %s\n", md->uuid);
+		break;
+	}
+	return n < 0 ? -EIO : 0;
+}
+
+int sim_core_charge(struct sim_parent *par)
+{
+	/* mdev_device_create(): only drivers without get_available() are counted here. */
+	if (par->driver != SIM_MDPY)
+		return 0;
+	if (par->used_instances >= par->max_instances)
+		return -EUSERS;
+	par->used_instances++;
+	return 0;
+}
+
+void sim_core_uncharge(struct sim_parent *par)
+{
+	if (par->driver == SIM_MDPY)
+		par->used_instances--;
 }
 
 int sim_charge(struct sim_parent *par, unsigned int t, unsigned int *vgpu_id)
@@ -197,10 +335,13 @@ int sim_charge(struct sim_parent *par, unsigned int t, unsigned int *vgpu_id)
 	unsigned int id;
 
 	*vgpu_id = 0;
-	if (par->driver == SIM_COUNTED) {
-		if (par->used_instances >= par->max_instances)
-			return -EUSERS;
-		par->used_instances++;
+	if (par->driver == SIM_MDPY)
+		return 0;
+	/* mbochs_probe(), mtty_probe(): ENOSPC when the type's share is not left. */
+	if (par->driver == SIM_MBOCHS || par->driver == SIM_MTTY) {
+		if (par->pool - par->used_pool < ty->units)
+			return -ENOSPC;
+		par->used_pool += ty->units;
 		return 0;
 	}
 
@@ -226,8 +367,10 @@ void sim_uncharge(struct sim_parent *par, unsigned int t, unsigned int vgpu_id)
 {
 	const struct sim_type *ty = &par->types[t];
 
-	if (par->driver == SIM_COUNTED) {
-		par->used_instances--;
+	if (par->driver == SIM_MDPY)
+		return;
+	if (par->driver == SIM_MBOCHS || par->driver == SIM_MTTY) {
+		par->used_pool -= ty->units;
 		return;
 	}
 	par->vgpu_ids &= ~(1u << vgpu_id);

@@ -13,6 +13,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <fuse_lowlevel.h>
+
 #include "fs.h"
 #include "sim.h"
 
@@ -86,7 +88,8 @@ static void usage(FILE *f)
 		"  -h, --help              this help\n"
 		"  -V, --version           version\n"
 		"\n"
-		"Control: MOUNTPOINT/.vgpu-sim/control; state: MOUNTPOINT/.vgpu-sim/state.\n"
+		"Control: MOUNTPOINT/.vgpu-sim/control ('vfio-open UUID' holds a device as QEMU\n"
+		"does, so that its remove blocks); state: MOUNTPOINT/.vgpu-sim/state.\n"
 		"Unmount with: umount MOUNTPOINT, or fusermount3 -u MOUNTPOINT.\n");
 }
 
@@ -142,9 +145,32 @@ static int check_fuse(void)
 	return 0;
 }
 
-static int setup(struct sim *sim, const struct options *o)
+/*
+ * Whether FUSE will serve requests one at a time (-s): then a remove blocked by a VFIO holder
+ * would stop every other request, the vfio-close that would end it included. Parsed from a
+ * copy, as fuse_main() parses @args again. Returns 1, 0, or -1 (out of memory).
+ */
+static int single_threaded(const struct fuse_args *args)
+{
+	struct fuse_args copy = FUSE_ARGS_INIT(0, NULL);
+	struct fuse_cmdline_opts opts = { 0 };
+	int i, ret = -1;
+
+	for (i = 0; i < args->argc; i++)
+		if (fuse_opt_add_arg(&copy, args->argv[i]))
+			goto out;
+	/* An error here is reported by fuse_main() later, with its own message. */
+	ret = fuse_parse_cmdline(&copy, &opts) ? 0 : opts.singlethread != 0;
+	free(opts.mountpoint);
+out:
+	fuse_opt_free_args(&copy);
+	return ret;
+}
+
+static int setup(struct sim *sim, const struct options *o, bool cannot_block)
 {
 	unsigned int i, bad;
+	int ret;
 
 	if (sim_init(sim, o->profile ? o->profile : sim_profiles[0])) {
 		fprintf(stderr, "vgpu-sim: unknown profile '%s' (see vgpu-sim --help)\n",
@@ -152,10 +178,19 @@ static int setup(struct sim *sim, const struct options *o)
 		return -1;
 	}
 	sim->iommu_group_base = o->iommu_group_base;
+	sim->cannot_block = cannot_block;
 	for (i = 0; i < o->ncontrol; i++) {
-		if (sim_control(sim, o->control[i], strlen(o->control[i]), &bad)) {
+		ret = sim_control(sim, o->control[i], strlen(o->control[i]), &bad);
+		if (ret == -EINVAL) {
 			fprintf(stderr, "vgpu-sim: invalid --control '%s' (see docs/vgpu-sim.md)\n",
 				o->control[i]);
+			return -1;
+		}
+		if (ret) {
+			/* vfio-open of an instance that cannot exist yet, or with -s. */
+			fprintf(stderr, "vgpu-sim: --control '%s': %s%s\n", o->control[i],
+				strerror(-ret), ret == -EOPNOTSUPP ?
+				" (vfio-open needs the multi-threaded mode: drop -s)" : "");
 			return -1;
 		}
 	}
@@ -170,7 +205,7 @@ int main(int argc, char **argv)
 	char root[PATH_MAX];
 	static struct sim sim;
 	unsigned int i;
-	int ret = 2;
+	int ret = 2, st;
 
 	if (fuse_opt_parse(&args, &o, sim_opts, opt_proc)) {
 		fprintf(stderr, "vgpu-sim: invalid arguments (see vgpu-sim --help)\n");
@@ -200,7 +235,12 @@ int main(int argc, char **argv)
 			o.extra);
 		goto out;
 	}
-	if (setup(&sim, &o))
+	st = single_threaded(&args);
+	if (st < 0) {
+		fprintf(stderr, "vgpu-sim: out of memory\n");
+		goto out;
+	}
+	if (setup(&sim, &o, st == 1))
 		goto out;
 
 	ret = 1;

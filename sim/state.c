@@ -84,9 +84,15 @@ int sim_find_mdev(const struct sim *s, const char *uuid)
 	unsigned int i;
 
 	for (i = 0; i < SIM_MAX_MDEVS; i++)
-		if (s->mdevs[i].live && !strcmp(s->mdevs[i].uuid, uuid))
+		if (s->mdevs[i].stage != SIM_FREE && !strcmp(s->mdevs[i].uuid, uuid))
 			return (int)i;
 	return -ENOENT;
+}
+
+/* Whether instance @m has been probed and not yet fully removed: it has a VFIO device. */
+static bool has_vfio(const struct sim_mdev *m)
+{
+	return m->stage == SIM_LIVE || m->stage == SIM_REMOVING;
 }
 
 int sim_find_group(const struct sim *s, unsigned int group)
@@ -94,7 +100,7 @@ int sim_find_group(const struct sim *s, unsigned int group)
 	unsigned int i;
 
 	for (i = 0; i < SIM_MAX_MDEVS; i++)
-		if (s->mdevs[i].live && s->mdevs[i].iommu_group == group)
+		if (has_vfio(&s->mdevs[i]) && s->mdevs[i].iommu_group == group)
 			return (int)i;
 	return -ENOENT;
 }
@@ -109,6 +115,33 @@ static unsigned int group_alloc(const struct sim *s)
 	return g;
 }
 
+/* The lowest free vfio-dev index (vfio_init_device(): ida_alloc_max on vfio.device_ida). */
+static unsigned int vfio_index_alloc(const struct sim *s)
+{
+	unsigned int v = 0, i;
+
+	for (;;) {
+		for (i = 0; i < SIM_MAX_MDEVS; i++)
+			if (has_vfio(&s->mdevs[i]) && s->mdevs[i].vfio_index == v)
+				break;
+		if (i == SIM_MAX_MDEVS)
+			return v;
+		v++;
+	}
+}
+
+/* Frees instance @m and gives back what its stage holds. */
+static void mdev_free(struct sim *s, struct sim_mdev *m)
+{
+	struct sim_parent *par = &s->parents[m->parent];
+
+	if (has_vfio(m))
+		sim_uncharge(par, m->type, m->vgpu_id);
+	sim_core_uncharge(par);
+	m->stage = SIM_FREE;
+	m->vfio_open = false;
+}
+
 /* Takes the next injected fault of @op on instance @uuid, if any: its -errno, else 0. */
 static int fault_take(struct sim *s, enum sim_op op, const char *uuid)
 {
@@ -120,12 +153,13 @@ static int fault_take(struct sim *s, enum sim_op op, const char *uuid)
 	return -f->err;
 }
 
-int sim_create(struct sim *s, unsigned int p, unsigned int t, const char *buf, size_t len)
+int sim_create_add(struct sim *s, unsigned int p, unsigned int t, const char *buf, size_t len,
+		   unsigned int *idx)
 {
 	char str[SIM_UUID_LEN + 2];
 	char canon[SIM_UUID_LEN + 1];
 	struct sim_mdev *m = NULL;
-	unsigned int i, id;
+	unsigned int i;
 	uuid_t u;
 	int ret;
 
@@ -140,32 +174,66 @@ int sim_create(struct sim *s, unsigned int p, unsigned int t, const char *buf, s
 		return -EINVAL;
 	uuid_unparse_lower(u, canon);
 
-	/* mdev_device_create(): duplicates are checked on every parent, before the driver. */
+	/* mdev_device_create(): duplicates are checked on every parent, then the core's count. */
 	if (sim_find_mdev(s, canon) >= 0)
 		return -EEXIST;
-	ret = fault_take(s, SIM_CREATE, canon);
-	if (ret)
-		return ret;
 	for (i = 0; i < SIM_MAX_MDEVS; i++) {
-		if (!s->mdevs[i].live) {
+		if (s->mdevs[i].stage == SIM_FREE) {
 			m = &s->mdevs[i];
 			break;
 		}
 	}
 	if (!m)
 		return -ENOMEM;
-	ret = sim_charge(&s->parents[p], t, &id);
+	ret = sim_core_charge(&s->parents[p]);
 	if (ret)
 		return ret;
 
+	/* device_add(): on the bus, with its remove attribute; no driver yet. */
 	memset(m, 0, sizeof(*m));
 	memcpy(m->uuid, canon, sizeof(m->uuid));
 	m->parent = p;
 	m->type = t;
+	m->serial = ++s->next_serial;
+	m->stage = SIM_ADDED;
+	*idx = i;
+	return 0;
+}
+
+int sim_create_probe(struct sim *s, unsigned int idx, unsigned long serial)
+{
+	struct sim_mdev *m = &s->mdevs[idx];
+	unsigned int id;
+	int ret;
+
+	if (m->stage != SIM_ADDED || m->serial != serial)
+		return -ENODEV;
+	/* device_driver_attach(): the driver's probe, where an injected fault also fails. */
+	ret = fault_take(s, SIM_CREATE, m->uuid);
+	if (!ret)
+		ret = sim_charge(&s->parents[m->parent], m->type, &id);
+	if (ret) {
+		mdev_free(s, m);
+		return ret;
+	}
+	/* The probe registers the VFIO device (its IOMMU group, vfio-dev/vfio<N>); then
+	 * mdev_create_sysfs_files() links it to its type. */
 	m->vgpu_id = id;
 	m->iommu_group = group_alloc(s);
-	m->live = true;
+	m->vfio_index = vfio_index_alloc(s);
+	m->stage = SIM_LIVE;
 	return 0;
+}
+
+int sim_create(struct sim *s, unsigned int p, unsigned int t, const char *buf, size_t len)
+{
+	unsigned int m;
+	int ret;
+
+	ret = sim_create_add(s, p, t, buf, len, &m);
+	if (ret)
+		return ret;
+	return sim_create_probe(s, m, s->mdevs[m].serial);
 }
 
 /* kstrtoul(buf, 0, ...) as remove_store() uses it: 0x hex, 0 octal, one trailing newline. */
@@ -216,11 +284,13 @@ int sim_remove(struct sim *s, const char *uuid, const char *buf, size_t len)
 	unsigned long val;
 	int i, ret;
 
-	/* A remove file whose device is gone is a deactivated kernfs node. */
+	/* A remove file that is gone (with its device, or before it) is a deactivated node. */
 	i = sim_find_mdev(s, uuid);
 	if (i < 0)
 		return -ENODEV;
 	m = &s->mdevs[i];
+	if (m->stage == SIM_REMOVING || m->no_remove)
+		return -ENODEV;
 
 	/* kernfs hands the store a NUL-terminated copy; longer input is no number anyway. */
 	if (len >= sizeof(str))
@@ -234,9 +304,26 @@ int sim_remove(struct sim *s, const char *uuid, const char *buf, size_t len)
 	ret = fault_take(s, SIM_REMOVE, m->uuid);
 	if (ret)
 		return ret;
-	sim_uncharge(&s->parents[m->parent], m->type, m->vgpu_id);
-	m->live = false;
+
+	/* remove_store() takes its own attribute away first (device_remove_file_self()); then
+	 * mdev_device_remove() refuses a device whose create has not finished. */
+	if (m->stage == SIM_ADDED) {
+		m->no_remove = true;
+		return -EAGAIN;
+	}
+	/* mdev_device_remove_common(): off its type and the bus at once, then the driver's
+	 * remove waits in vfio_unregister_group_dev() until the holder lets go. */
+	if (m->vfio_open) {
+		m->stage = SIM_REMOVING;
+		return SIM_REMOVE_BLOCKED;
+	}
+	mdev_free(s, m);
 	return 0;
+}
+
+bool sim_remove_waiting(const struct sim *s, unsigned int m, unsigned long serial)
+{
+	return s->mdevs[m].serial == serial && s->mdevs[m].stage == SIM_REMOVING;
 }
 
 int sim_lookup(struct sim *s, const char *uuid)
@@ -248,14 +335,39 @@ void sim_remove_all(struct sim *s)
 {
 	unsigned int i;
 
-	for (i = 0; i < SIM_MAX_MDEVS; i++) {
-		struct sim_mdev *m = &s->mdevs[i];
+	for (i = 0; i < SIM_MAX_MDEVS; i++)
+		if (s->mdevs[i].stage != SIM_FREE)
+			mdev_free(s, &s->mdevs[i]);
+}
 
-		if (!m->live)
-			continue;
-		sim_uncharge(&s->parents[m->parent], m->type, m->vgpu_id);
-		m->live = false;
+/*
+ * vfio-open and vfio-close of instance @uuid: a process opening its VFIO group and device
+ * (as QEMU does), and closing them. A close lets a waiting remove finish.
+ */
+static int vfio_hold(struct sim *s, const char *uuid, bool open)
+{
+	struct sim_mdev *m;
+	int i;
+
+	i = sim_find_mdev(s, uuid);
+	if (i < 0 || !has_vfio(&s->mdevs[i]))
+		return -ENOENT;
+	m = &s->mdevs[i];
+	if (open) {
+		/* vfio_group_fops_open(): a group is opened by one file at a time. */
+		if (m->vfio_open)
+			return -EBUSY;
+		if (s->cannot_block)
+			return -EOPNOTSUPP;
+		m->vfio_open = true;
+		return 0;
 	}
+	if (!m->vfio_open)
+		return -EINVAL;
+	m->vfio_open = false;
+	if (m->stage == SIM_REMOVING)
+		mdev_free(s, m);
+	return 0;
 }
 
 static int parse_op(const char *word)
@@ -306,8 +418,16 @@ static int control_line(struct sim *s, char **w)
 
 	if (!w[0] || w[0][0] == '#')
 		return 0;
+	if ((!strcmp(w[0], "vfio-open") || !strcmp(w[0], "vfio-close")) && w[1] && !w[2]) {
+		if (parse_uuid_filter(w[1], uuid))
+			return -EINVAL;
+		return vfio_hold(s, uuid, w[0][5] == 'o');
+	}
+	if (!strcmp(w[0], "delay") && w[1] && !strcmp(w[1], "probe") && !w[3])
+		return parse_uint(w[2], MAX_DELAY_MS, &s->probe_delay_ms);
 	if (!strcmp(w[0], "reset") && !w[1]) {
 		memset(s->faults, 0, sizeof(s->faults));
+		s->probe_delay_ms = 0;
 		return 0;
 	}
 	if (!strcmp(w[0], "remove-all") && !w[1]) {
@@ -377,22 +497,42 @@ int sim_control(struct sim *s, const char *buf, size_t len, unsigned int *bad)
 		w[0] = strtok_r(line, " \t\r", &save);
 		for (i = 1; w[i - 1] && i < ARRAY_SIZE(w) - 1; i++)
 			w[i] = strtok_r(NULL, " \t\r", &save);
-		if (w[ARRAY_SIZE(w) - 2] || control_line(scratch, w)) {
-			ret = -EINVAL;
+		ret = w[ARRAY_SIZE(w) - 2] ? -EINVAL : control_line(scratch, w);
+		if (ret)
 			goto out;
-		}
 	}
 	memcpy(s, scratch, sizeof(*s));
 out:
 	if (ret && bad)
-		*bad = lineno;
+		*bad = lineno ? lineno : 1;
 	free(copy);
 	free(scratch);
 	return ret;
 }
 
+static int mdev_cmp(const void *a, const void *b)
+{
+	const struct sim_mdev *const *x = a, *const *y = b;
+
+	return strcmp((*x)->uuid, (*y)->uuid);
+}
+
+/* The instances in a stage other than SIM_FREE into @sorted, by UUID: how many. */
+static unsigned int mdevs_sorted(const struct sim *s, const struct sim_mdev **sorted)
+{
+	unsigned int i, n = 0;
+
+	for (i = 0; i < SIM_MAX_MDEVS; i++)
+		if (s->mdevs[i].stage != SIM_FREE)
+			sorted[n++] = &s->mdevs[i];
+	qsort(sorted, n, sizeof(sorted[0]), mdev_cmp);
+	return n;
+}
+
 int sim_dump_control(const struct sim *s, FILE *f)
 {
+	const struct sim_mdev *sorted[SIM_MAX_MDEVS];
+	unsigned int i, nm;
 	int op, n = 0;
 
 	for (op = 0; op < SIM_NR_OPS && n >= 0; op++) {
@@ -408,14 +548,13 @@ int sim_dump_control(const struct sim *s, FILE *f)
 		if (n >= 0 && fa->delay_ms)
 			n = fprintf(f, "delay %s %u\n", op_names[op], fa->delay_ms);
 	}
+	if (n >= 0 && s->probe_delay_ms)
+		n = fprintf(f, "delay probe %u\n", s->probe_delay_ms);
+	nm = mdevs_sorted(s, sorted);
+	for (i = 0; i < nm && n >= 0; i++)
+		if (sorted[i]->vfio_open)
+			n = fprintf(f, "vfio-open %s\n", sorted[i]->uuid);
 	return n < 0 ? -EIO : 0;
-}
-
-static int mdev_cmp(const void *a, const void *b)
-{
-	const struct sim_mdev *const *x = a, *const *y = b;
-
-	return strcmp((*x)->uuid, (*y)->uuid);
 }
 
 static unsigned int parent_instances(const struct sim *s, unsigned int p)
@@ -423,7 +562,7 @@ static unsigned int parent_instances(const struct sim *s, unsigned int p)
 	unsigned int i, n = 0;
 
 	for (i = 0; i < SIM_MAX_MDEVS; i++)
-		if (s->mdevs[i].live && s->mdevs[i].parent == p)
+		if (s->mdevs[i].stage != SIM_FREE && s->mdevs[i].parent == p)
 			n++;
 	return n;
 }
@@ -444,26 +583,33 @@ int sim_dump_state(const struct sim *s, FILE *f)
 				      par->high_mb - GVT_HOST_HIGH_MB - par->used_high_mb,
 				      par->fences - GVT_HOST_FENCES - par->used_fences,
 				      parent_instances(s, p));
-		else
+		else if (par->driver == SIM_MDPY)
 			ret = fprintf(f, "parent %s driver=%s instances_free=%u instances=%u\n",
 				      par->name, par->drv,
 				      par->max_instances - par->used_instances,
 				      parent_instances(s, p));
+		else
+			ret = fprintf(f, "parent %s driver=%s %s_free=%u instances=%u\n",
+				      par->name, par->drv,
+				      par->driver == SIM_MBOCHS ? "mbytes" : "ports",
+				      par->pool - par->used_pool, parent_instances(s, p));
 		for (t = 0; t < par->ntypes && ret >= 0; t++)
 			ret = fprintf(f, "type %s %s available_instances=%u\n", par->name,
 				      par->types[t].dir, sim_available(s, p, t));
 	}
 
 	/* Sorted by UUID, so that the same set of devices always reads the same. */
-	for (i = 0; i < SIM_MAX_MDEVS; i++)
-		if (s->mdevs[i].live)
-			sorted[n++] = &s->mdevs[i];
-	qsort(sorted, n, sizeof(sorted[0]), mdev_cmp);
+	n = mdevs_sorted(s, sorted);
 	for (i = 0; i < n && ret >= 0; i++) {
-		const struct sim_parent *par = &s->parents[sorted[i]->parent];
+		const struct sim_mdev *m = sorted[i];
+		const struct sim_parent *par = &s->parents[m->parent];
 
-		ret = fprintf(f, "mdev %s parent=%s type=%s\n", sorted[i]->uuid, par->name,
-			      par->types[sorted[i]->type].dir);
+		ret = fprintf(f, "mdev %s parent=%s type=%s%s%s%s\n", m->uuid, par->name,
+			      par->types[m->type].dir,
+			      m->stage == SIM_ADDED ? " probing" :
+			      m->stage == SIM_REMOVING ? " removing" : "",
+			      m->vfio_open ? " vfio-open" : "",
+			      m->no_remove ? " no-remove" : "");
 	}
 	return ret < 0 ? -EIO : 0;
 }

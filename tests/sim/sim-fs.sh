@@ -3,7 +3,10 @@
 # sim-fs.sh VGPU_SIM SIM_WRITE: mount vgpu-sim in a temporary directory and use it as the hook
 # and libvirt use sysfs: the layout, links, every errno of create and remove, fault
 # injection, a bind mount of bus/mdev in another mount namespace, 16 concurrent creators,
-# the other profiles, and a clean unmount. Exits 77 (skipped) without root or FUSE.
+# the other profiles, and a clean unmount; then what Linux 6.1 does and the simulator must
+# too (research/real-kernel.md): the kernel's link texts and device entries, the sample
+# drivers, a create seen between device_add and probe, and a remove that blocks while a
+# process holds the device through VFIO. Exits 77 (skipped) without root or FUSE.
 set -u
 
 SIM=$1
@@ -128,7 +131,7 @@ expect "iommu_group" "$(readlink "$D/iommu_group")" "$M/kernel/iommu_groups/0"
 expect "group's devices" "$(readlink "$M/kernel/iommu_groups/0/devices/$U")" "$PD/$U"
 expect "type's devices" "$(readlink "$TY/devices/$U")" "$PD/$U"
 expect "instance dir" "$(ls "$D/" | tr '\n' ' ')" \
-	"driver intel_vgpu iommu_group mdev_type remove "
+	"driver intel_vgpu iommu_group mdev_type power remove subsystem uevent vfio-dev "
 expect "remove mode" "$(stat -c %a "$D/remove")" 200
 expect "vgpu_id" "$(cat "$D/intel_vgpu/vgpu_id")" 1
 expect "available after create" "$(avail $P i915-GVTg_V5_4) $(avail $P i915-GVTg_V5_8)" "4 5"
@@ -269,6 +272,129 @@ expect "laptop V5_8" "$(avail $P i915-GVTg_V5_8)" 2
 expect "--control at start" "$(cat "$M/.vgpu-sim/control")" "fail remove 1 EBUSY"
 fusermount3 -u "$M" || fail "fusermount3 -u daemon"
 mountpoint -q "$M" && fail "daemon still mounted"
+
+# --- Linux 6.1's layout on the samples profile, with the kernel's relative links (section 2)
+start --profile samples --relative-links
+expect "samples: class/mdev_bus" "$(ls -l "$M/class/mdev_bus" | sed -n 's/.* \(mdpy -> .*\)/\1/p')" \
+	"mdpy -> ../../devices/virtual/mdpy/mdpy"
+PD=$M/devices/virtual/mdpy/mdpy
+TY=$PD/mdev_supported_types/mdpy-vga
+expect "samples: parent entries" "$(ls "$PD" | tr '\n' ' ')" \
+	"mdev_supported_types power subsystem uevent "
+expect "samples: parent subsystem" "$(readlink "$PD/subsystem")" "../../../../class/mdpy"
+expect "samples: parent uevent" "$(stat -c %a "$PD/uevent") '$(cat "$PD/uevent")'" "644 ''"
+expect "samples: bus/mdev" "$(ls "$M/bus/mdev" | tr '\n' ' ')" \
+	"devices drivers drivers_autoprobe drivers_probe uevent "
+expect "samples: drivers" "$(ls "$M/bus/mdev/drivers" | tr '\n' ' ')" "mbochs mdpy mtty "
+expect "samples: mtty type" "$(ls "$M/class/mdev_bus/mtty/mdev_supported_types/mtty-1" | tr '\n' ' ') $(cat "$M/class/mdev_bus/mtty/mdev_supported_types/mtty-1/name")" \
+	"available_instances create device_api devices name  Single port serial"
+expect "samples: available" "$(cat "$M"/class/mdev_bus/*/mdev_supported_types/*/available_instances | tr '\n' ' ')" \
+	"4 16 64 4 4 4 24 12 "
+U=$(uuid 61)
+expect "samples: create" "$("$W" "$TY/create" "$U")" OK
+D=$M/bus/mdev/devices/$U
+expect "samples: device entries" "$(ls "$D/" | tr '\n' ' ')" \
+	"driver iommu_group mdev_type power remove subsystem uevent vendor vfio-dev "
+expect "samples: link texts" "$(for l in "$D" "$D/mdev_type" "$D/iommu_group" "$D/driver" "$D/subsystem" "$TY/devices/$U" "$M/kernel/iommu_groups/0/devices/$U"; do readlink "$l"; done | tr '\n' ' ')" \
+	"../../../devices/virtual/mdpy/mdpy/$U ../mdev_supported_types/mdpy-vga ../../../../../kernel/iommu_groups/0 ../../../../../bus/mdev/drivers/mdpy ../../../../../bus/mdev ../../../$U ../../../../devices/virtual/mdpy/mdpy/$U "
+expect "samples: symlink size" "$(stat -c %s "$D" "$D/mdev_type" | tr '\n' ' ')" "0 0 "
+expect "samples: uevent" "$(cat "$D/uevent")" "DRIVER=mdpy"
+expect "samples: vendor" "$(ls "$D/vendor") $(cat "$D/vendor/resolution")" "resolution 640x480"
+expect "samples: vfio-dev" "$(ls "$D/vfio-dev") $(ls "$D/vfio-dev/vfio0" | tr '\n' ' ')" \
+	"vfio0 device power subsystem uevent "
+expect "samples: vfio-dev links" "$(readlink "$D/vfio-dev/vfio0/device") $(readlink "$D/vfio-dev/vfio0/subsystem") $(readlink "$M/class/vfio-dev/vfio0")" \
+	"../../../$U ../../../../../../../class/vfio-dev ../../devices/virtual/mdpy/mdpy/$U/vfio-dev/vfio0"
+expect "samples: power" "$(ls "$D/power" | tr '\n' ' ')" \
+	"async autosuspend_delay_ms control runtime_active_kids runtime_active_time runtime_enabled runtime_status runtime_suspended_time runtime_usage "
+expect "samples: power values" "$(cat "$D/power/control" "$D/power/runtime_status" "$D/power/async" | tr '\n' ' ')" \
+	"auto unsupported disabled "
+expect "samples: autosuspend_delay_ms" "$(cat "$D/power/autosuspend_delay_ms" 2>&1 >/dev/null | sed 's/.*: //')" \
+	"Input/output error"
+expect "samples: uevent change" "$("$W" "$D/uevent" change)" OK
+expect "samples: uevent bogus" "$("$W" "$D/uevent" bogus)" EINVAL
+expect "samples: mbochs ENOSPC" "$(for i in 1 2 3 4 5; do "$W" "$M/class/mdev_bus/mbochs/mdev_supported_types/mbochs-large/create" "$(uuid $((70 + i)))"; done | tr '\n' ' ')" \
+	"OK OK OK OK ENOSPC "
+expect "samples: mbochs vendor" "$(cat "$M/bus/mdev/devices/$(uuid 71)/vendor/memory")" "64 MB"
+ctl remove-all
+
+# --- a remove while a process holds the device through VFIO (section 4)
+expect "held: create" "$("$W" "$TY/create" "$U")" OK
+ctl "vfio-open $U"
+expect "held: control" "$(cat "$M/.vgpu-sim/control")" "vfio-open $U"
+expect "held: second vfio-open" "$("$W" "$M/.vgpu-sim/control" "vfio-open $U")" EBUSY
+exec 8>"$D/remove"              # a second remover, opened before
+"$W" "$D/remove" 1 > "$T/held.out" &
+wp=$!
+sleep 1
+kill -0 "$wp" 2>/dev/null && pass "held: remove blocks" || fail "held: remove returned '$(cat "$T/held.out")'"
+expect "held: bus link gone" "$([ -e "$D" ] || [ -L "$D" ] && echo present || echo absent)" absent
+expect "held: type link gone" "$([ -L "$TY/devices/$U" ] && echo present || echo absent)" absent
+expect "held: parent dir left" "$(ls "$PD/$U" | tr '\n' ' ')" "iommu_group vfio-dev "
+expect "held: group left" "$(ls "$M/kernel/iommu_groups")" 0
+expect "held: create of the same UUID" "$("$W" "$TY/create" "$U")" EEXIST
+expect "held: available not back" "$(cat "$TY/available_instances")" 3
+expect "held: remove via the parent dir" "$("$W" "$PD/$U/remove" 1)" "open:ENOENT"
+# Through a file opened before, the kernel answers ENODEV at once; FUSE holds the inode's
+# lock for the blocked writer, so here the answer comes when the holder lets go.
+( (/bin/echo 1 >&8) 2>&1 | sed 's/.*: //' > "$T/held.fd8" ) &
+fp=$!
+exec 8>&-
+grep -qx "mdev $U parent=mdpy type=mdpy-vga removing vfio-open" "$M/.vgpu-sim/state" ||
+	fail "held: state line: $(grep "$U" "$M/.vgpu-sim/state")"
+# A fatal signal does not end the wait: the writer sleeps in state D, as on the kernel.
+kill -KILL "$wp"
+sleep 0.3
+expect "held: SIGKILLed writer" "$(awk '{print $3}' "/proc/$wp/stat" 2>/dev/null)" D
+ctl "vfio-close $U"
+wait "$wp" 2>/dev/null
+expect "held: writer gone after vfio-close" "$(kill -0 "$wp" 2>/dev/null && echo alive || echo gone)" gone
+expect "held: removed after vfio-close" "$(ls "$PD" | grep -c "$U") $(cat "$TY/available_instances")" "0 4"
+wait "$fp"
+expect "held: remove via an earlier fd" "$(cat "$T/held.fd8")" "No such device"
+# The normal case: the writer returns OK once the holder lets go.
+expect "held: create again" "$("$W" "$TY/create" "$U")" OK
+ctl "vfio-open $U"
+"$W" "$D/remove" 1 > "$T/held.out" &
+wp=$!
+sleep 0.5
+ctl "vfio-close $U"
+wait "$wp" 2>/dev/null
+expect "held: remove returns after vfio-close" "$(cat "$T/held.out")" OK
+expect "held: vfio-close of a gone device" "$("$W" "$M/.vgpu-sim/control" "vfio-close $U")" ENOENT
+
+# --- a create seen between device_add and the driver's probe (delay probe)
+ctl "delay probe 1500"
+"$W" "$TY/create" "$U" > "$T/probe.out" &
+cp=$!
+sleep 0.5
+expect "probing: on the bus" "$(ls "$D/" | tr '\n' ' ')" "power remove subsystem uevent "
+expect "probing: unbound" "'$(cat "$D/uevent")' $([ -L "$TY/devices/$U" ] && echo linked || echo unlinked)" \
+	"'' unlinked"
+expect "probing: remove" "$("$W" "$D/remove" 1)" EAGAIN
+wait "$cp"
+expect "probing: create returns" "$(cat "$T/probe.out")" OK
+expect "probing: remove attribute lost to EAGAIN" "$(ls "$D/" | tr '\n' ' ')" \
+	"driver iommu_group mdev_type power subsystem uevent vendor vfio-dev "
+ctl "reset
+remove-all"
+# A probe that fails shows the device for that long, then takes it away.
+for i in 1 2 3 4; do "$W" "$M/class/mdev_bus/mtty/mdev_supported_types/mtty-2/create" "$(uuid $((80 + i)))" > /dev/null; done
+for i in 1 2 3 4 5 6 7 8; do "$W" "$M/class/mdev_bus/mtty/mdev_supported_types/mtty-2/create" "$(uuid $((90 + i)))" > /dev/null; done
+ctl "delay probe 1000"
+"$W" "$M/class/mdev_bus/mtty/mdev_supported_types/mtty-1/create" "$U" > "$T/probe.out" &
+cp=$!
+sleep 0.4
+expect "failing probe: briefly on the bus" "$([ -d "$D" ] && echo present || echo absent)" present
+wait "$cp"
+expect "failing probe: ENOSPC" "$(cat "$T/probe.out")" ENOSPC
+expect "failing probe: gone" "$([ -e "$D" ] && echo present || echo absent)" absent
+stop
+
+# --- single-threaded: no thread could wait for a holder, so vfio-open is refused
+start -s
+expect "-s: create" "$("$W" "$M/class/mdev_bus/0000:00:02.0/mdev_supported_types/i915-GVTg_V5_8/create" "$U")" OK
+expect "-s: vfio-open" "$("$W" "$M/.vgpu-sim/control" "vfio-open $U")" EOPNOTSUPP
+stop
 
 if [ $fails -ne 0 ]; then
 	echo "$fails check(s) failed"

@@ -2,7 +2,9 @@
 /*
  * test-sim-model: vgpu-sim's model without FUSE: the GVT-g types each aperture offers, the
  * kernel's available_instances arithmetic, the 7-vGPU limit, the errno of each bad write,
- * the control commands and the state text.
+ * the control commands and the state text; the kernel's sample drivers, the stages of a
+ * create, and a remove while a process holds the device through VFIO (Linux 6.1, as
+ * research/real-kernel.md measured it).
  */
 #include <ctype.h>
 #include <errno.h>
@@ -426,6 +428,233 @@ static void test_errno_names(void **state)
 	assert_null(sim_errno_name(0));
 }
 
+/* The "samples" profile: mdpy, mbochs and mtty with their default parameters (section 1). */
+static void test_samples(void **state)
+{
+	const char *dir, *attr;
+	char u[SIM_UUID_LEN + 1], *text = NULL;
+	size_t len = 0;
+	unsigned int i;
+	FILE *f;
+
+	(void)state;
+	assert_int_equal(sim_init(&s, "samples"), 0);
+	assert_int_equal(s.nparents, 3);
+	assert_string_equal(s.parents[1].name, "mbochs");
+	assert_string_equal(s.parents[2].name, "mtty");
+	assert_int_equal(avail(1, "mbochs-small"), 64);
+	assert_int_equal(avail(1, "mbochs-medium"), 16);
+	assert_int_equal(avail(1, "mbochs-large"), 4);
+	assert_int_equal(avail(2, "mtty-1"), 24);
+	assert_int_equal(avail(2, "mtty-2"), 12);
+	/* mtty: a pretty name with spaces, and no description. */
+	assert_string_equal(s.parents[2].types[0].name, "Single port serial");
+	assert_false(s.parents[2].types[0].description);
+	assert_true(s.parents[1].types[0].description);
+
+	/* mbochs' pool is shared: 3 large (192 of 256 MB) leave small 16, medium 4, large 1. */
+	for (i = 0; i < 3; i++) {
+		uuid_n(u, i);
+		assert_int_equal(create(1, "mbochs-large", u), 0);
+	}
+	assert_int_equal(avail(1, "mbochs-small"), 16);
+	assert_int_equal(avail(1, "mbochs-medium"), 4);
+	assert_int_equal(avail(1, "mbochs-large"), 1);
+	uuid_n(u, 3);
+	assert_int_equal(create(1, "mbochs-large", u), 0);
+	/* The driver's probe refuses with ENOSPC, not the core's EUSERS, and takes nothing. */
+	uuid_n(u, 4);
+	assert_int_equal(create(1, "mbochs-small", u), -ENOSPC);
+	assert_int_equal(sim_find_mdev(&s, u), -ENOENT);
+
+	/* mtty-2 takes 2 of the 24 ports: 12 of them, then ENOSPC. */
+	for (i = 10; i < 22; i++) {
+		uuid_n(u, i);
+		assert_int_equal(create(2, "mtty-2", u), 0);
+	}
+	uuid_n(u, 22);
+	assert_int_equal(create(2, "mtty-1", u), -ENOSPC);
+	assert_int_equal(avail(2, "mtty-1"), 0);
+
+	/* Each driver's own attribute group. */
+	uuid_n(u, 10);
+	sim_vendor(&s, (unsigned int)sim_find_mdev(&s, u), &dir, &attr);
+	assert_string_equal(dir, "vendor");
+	assert_string_equal(attr, "sample_mdev_dev");
+	f = open_memstream(&text, &len);
+	assert_non_null(f);
+	assert_int_equal(sim_vendor_show(&s, (unsigned int)sim_find_mdev(&s, u), f), 0);
+	uuid_n(u, 0);
+	assert_int_equal(sim_vendor_show(&s, (unsigned int)sim_find_mdev(&s, u), f), 0);
+	fclose(f);
+	assert_string_equal(text, "This is MDEV 00000000-0000-4000-8000-00000000000a\n64 MB\n");
+	free(text);
+
+	/* All of it comes back. */
+	sim_remove_all(&s);
+	assert_int_equal(avail(1, "mbochs-small"), 64);
+	assert_int_equal(avail(2, "mtty-1"), 24);
+}
+
+/*
+ * A remove while a process holds the device through VFIO (section 4): the write waits, the
+ * device is off the bus and its type at once, its UUID stays taken (EEXIST) and its count
+ * is not given back until the holder closes it.
+ */
+static void test_held_remove(void **state)
+{
+	unsigned int bad = 0;
+	unsigned long serial;
+	char line[96], *text;
+	int m;
+
+	(void)state;
+	assert_int_equal(sim_init(&s, "counted"), 0);
+	assert_int_equal(create(0, "mdpy-vga", U1), 0);
+	snprintf(line, sizeof(line), "vfio-open %s", U1);
+	assert_int_equal(sim_control(&s, line, strlen(line), &bad), 0);
+	m = sim_find_mdev(&s, U1);
+	serial = s.mdevs[m].serial;
+
+	assert_int_equal(sim_remove(&s, U1, "1\n", 2), SIM_REMOVE_BLOCKED);
+	assert_int_equal(s.mdevs[m].stage, SIM_REMOVING);
+	assert_true(sim_remove_waiting(&s, (unsigned int)m, serial));
+	assert_int_equal(create(0, "mdpy-vga", U1), -EEXIST);
+	assert_int_equal(avail(0, "mdpy-vga"), 3);
+	/* A second remove finds the attribute gone: ENODEV through a file opened before. */
+	assert_int_equal(sim_remove(&s, U1, "1", 1), -ENODEV);
+	text = dump(sim_dump_state);
+	assert_non_null(strstr(text, "mdev " U1 " parent=mdpy type=mdpy-vga removing vfio-open\n"));
+	free(text);
+
+	/* The holder closes it: the remove completes, and everything is given back. */
+	snprintf(line, sizeof(line), "vfio-close %s", U1);
+	assert_int_equal(sim_control(&s, line, strlen(line), &bad), 0);
+	assert_false(sim_remove_waiting(&s, (unsigned int)m, serial));
+	assert_int_equal(sim_find_mdev(&s, U1), -ENOENT);
+	assert_int_equal(avail(0, "mdpy-vga"), 4);
+	assert_int_equal(create(0, "mdpy-vga", U1), 0);
+
+	/* Not held: a remove is done at once. */
+	assert_int_equal(sim_remove(&s, U1, "1", 1), 0);
+	assert_int_equal(avail(0, "mdpy-vga"), 4);
+}
+
+/* The vfio-open and vfio-close commands: their errors, the control text, remove-all. */
+static void test_hold_control(void **state)
+{
+	unsigned int bad = 0;
+	char line[192], *text;
+
+	(void)state;
+	assert_int_equal(sim_init(&s, "desktop-1g"), 0);
+#define CTL(str) sim_control(&s, str, strlen(str), &bad)
+	snprintf(line, sizeof(line), "vfio-open %s", U1);
+	assert_int_equal(CTL(line), -ENOENT);             /* no such instance */
+	assert_int_equal(create(0, "i915-GVTg_V5_4", U1), 0);
+	assert_int_equal(create(0, "i915-GVTg_V5_4", U2), 0);
+	assert_int_equal(CTL(line), 0);
+	assert_int_equal(CTL(line), -EBUSY);              /* its group is open already */
+	snprintf(line, sizeof(line), "vfio-close %s", U2);
+	assert_int_equal(CTL(line), -EINVAL);             /* not open */
+	assert_int_equal(CTL("vfio-open not-a-uuid"), -EINVAL);
+	assert_int_equal(CTL("vfio-open"), -EINVAL);
+	snprintf(line, sizeof(line), "vfio-open %s extra", U2);
+	assert_int_equal(CTL(line), -EINVAL);
+	/* All or nothing: the second line fails, so U2 is not left open. */
+	snprintf(line, sizeof(line), "vfio-open %s\nvfio-open %s", U2, U1);
+	assert_int_equal(CTL(line), -EBUSY);
+	assert_int_equal(bad, 2);
+	assert_false(s.mdevs[sim_find_mdev(&s, U2)].vfio_open);
+
+	text = dump(sim_dump_control);
+	assert_string_equal(text, "vfio-open " U1 "\n");
+	free(text);
+	/* reset clears faults, not holders. */
+	assert_int_equal(CTL("reset"), 0);
+	assert_true(s.mdevs[sim_find_mdev(&s, U1)].vfio_open);
+
+	/* remove-all removes held and waiting instances too, and gives everything back. */
+	assert_int_equal(sim_remove(&s, U1, "1", 1), SIM_REMOVE_BLOCKED);
+	assert_int_equal(CTL("remove-all"), 0);
+	assert_int_equal(sim_find_mdev(&s, U1), -ENOENT);
+	assert_int_equal(sim_find_mdev(&s, U2), -ENOENT);
+	assert_int_equal(avail(0, "i915-GVTg_V5_4"), 5);
+	text = dump(sim_dump_control);
+	assert_string_equal(text, "");
+	free(text);
+
+	/* Single-threaded, no writer could wait: vfio-open is refused. */
+	assert_int_equal(create(0, "i915-GVTg_V5_4", U1), 0);
+	s.cannot_block = true;
+	snprintf(line, sizeof(line), "vfio-open %s", U1);
+	assert_int_equal(CTL(line), -EOPNOTSUPP);
+#undef CTL
+}
+
+/*
+ * A create in two steps, as mdev_device_create() does it: device_add() (on the bus, not
+ * probed), then the driver's probe. A remove in between gets EAGAIN and loses its remove
+ * attribute; a probe that fails takes the device away again and gives its count back.
+ */
+static void test_create_stages(void **state)
+{
+	unsigned int m, i, bad = 0;
+	char u[SIM_UUID_LEN + 1], *text;
+
+	(void)state;
+	assert_int_equal(sim_init(&s, "counted"), 0);
+	assert_int_equal(sim_create_add(&s, 0, 0, U1, strlen(U1), &m), 0);
+	assert_int_equal(s.mdevs[m].stage, SIM_ADDED);
+	assert_int_equal(avail(0, "mdpy-vga"), 3);            /* the core's count: taken */
+	assert_int_equal(create(0, "mdpy-xga", U1), -EEXIST);
+	text = dump(sim_dump_state);
+	assert_non_null(strstr(text, "mdev " U1 " parent=mdpy type=mdpy-vga probing\n"));
+	free(text);
+	assert_int_equal(sim_remove(&s, U1, "1", 1), -EAGAIN);
+	assert_true(s.mdevs[m].no_remove);
+	assert_int_equal(sim_create_probe(&s, m, s.mdevs[m].serial), 0);
+	assert_int_equal(s.mdevs[m].stage, SIM_LIVE);
+	/* The kernel's remove_store() took the attribute away before it got EAGAIN. */
+	assert_int_equal(sim_remove(&s, U1, "1", 1), -ENODEV);
+	assert_true(sim_find_mdev(&s, U1) >= 0);
+	sim_remove_all(&s);
+
+	/* The core's EUSERS comes before the probe, so a fault armed for the probe waits. */
+	for (i = 0; i < 4; i++) {
+		uuid_n(u, i);
+		assert_int_equal(create(0, "mdpy-hd", u), 0);
+	}
+	assert_int_equal(sim_control(&s, "fail create 1 EIO", 17, &bad), 0);
+	assert_int_equal(create(0, "mdpy-vga", U2), -EUSERS);
+	assert_int_equal(s.faults[SIM_CREATE].count, 1);
+	assert_int_equal(sim_remove(&s, u, "1", 1), 0);
+	assert_int_equal(sim_create_add(&s, 0, 0, U2, strlen(U2), &m), 0);
+	assert_int_equal(sim_create_probe(&s, m, s.mdevs[m].serial), -EIO);
+	assert_int_equal(sim_find_mdev(&s, U2), -ENOENT);
+	assert_int_equal(avail(0, "mdpy-vga"), 1);            /* given back */
+	sim_remove_all(&s);
+	/* A probe of an instance removed meanwhile (remove-all) finds it gone. */
+	assert_int_equal(sim_create_add(&s, 0, 0, U2, strlen(U2), &m), 0);
+	sim_remove_all(&s);
+	assert_int_equal(sim_create_probe(&s, m, s.mdevs[m].serial), -ENODEV);
+	assert_int_equal(avail(0, "mdpy-vga"), 4);
+}
+
+/* vfio-dev indexes, like IOMMU groups, are the lowest free ones (ida), from 0. */
+static void test_vfio_index(void **state)
+{
+	(void)state;
+	assert_int_equal(sim_init(&s, "samples"), 0);
+	assert_int_equal(create(0, "mdpy-vga", U1), 0);
+	assert_int_equal(create(2, "mtty-1", U2), 0);
+	assert_int_equal(s.mdevs[sim_find_mdev(&s, U1)].vfio_index, 0);
+	assert_int_equal(s.mdevs[sim_find_mdev(&s, U2)].vfio_index, 1);
+	assert_int_equal(sim_remove(&s, U1, "1", 1), 0);
+	assert_int_equal(create(1, "mbochs-small", U1), 0);
+	assert_int_equal(s.mdevs[sim_find_mdev(&s, U1)].vfio_index, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -442,6 +671,11 @@ int main(void)
 		cmocka_unit_test(test_state),
 		cmocka_unit_test(test_groups),
 		cmocka_unit_test(test_errno_names),
+		cmocka_unit_test(test_samples),
+		cmocka_unit_test(test_held_remove),
+		cmocka_unit_test(test_hold_control),
+		cmocka_unit_test(test_create_stages),
+		cmocka_unit_test(test_vfio_index),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
