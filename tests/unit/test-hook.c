@@ -20,7 +20,7 @@
 #define ONE_UUID "aaaaaaaa-0000-4000-8000-000000000001"
 
 struct fx {
-	char *tmp, *root, *state, *conf;
+	char *tmp, *root, *state, *conf, *proc, *dev, *klog;
 	struct tu_kernel kernel;
 	struct hook_env env;
 	char err[1024];
@@ -39,8 +39,17 @@ static int setup(void **state)
 		      "type = i915-GVTg_V5_4\nremove_retries = 3\n", fx->root, fx->state);
 	tu_write_file(fx->conf, text);
 	free(text);
+	fx->proc = tu_fmt("%s/proc", fx->tmp);
+	fx->dev = tu_fmt("%s/dev", fx->tmp);
+	fx->klog = tu_fmt("%s/kernel.log", fx->tmp);
+	assert_int_equal(mkdir(fx->proc, 0755), 0);
+	assert_int_equal(mkdir(fx->dev, 0755), 0);
 	fx->kernel.root = fx->root;
+	fx->kernel.log_path = fx->klog;
 	hook_env_init(&fx->env, fx->conf);
+	fx->env.proc_root = fx->proc;
+	fx->env.dev_root = fx->dev;
+	fx->env.privileged = true;
 	fx->env.config_owner = geteuid();
 	fx->env.write = tu_kernel_write;
 	fx->env.write_opaque = &fx->kernel;
@@ -61,6 +70,9 @@ static int teardown(void **state)
 	free(fx->root);
 	free(fx->state);
 	free(fx->conf);
+	free(fx->proc);
+	free(fx->dev);
+	free(fx->klog);
 	free(fx);
 	return 0;
 }
@@ -85,6 +97,7 @@ static int call_xml(struct fx *fx, const char *name, const char *op, const char 
 		close(ofd);
 	}
 	status = hook_run(&fx->env, name, op, subop, extra, fd, fx->err, sizeof(fx->err));
+	tu_kernel_sync(&fx->kernel);   /* the remover child's writes too */
 	fflush(stdout);
 	dup2(saved, STDOUT_FILENO);
 	close(saved);
