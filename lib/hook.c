@@ -34,7 +34,33 @@ struct run {
 	FILE *out;                   /* --cleanup: what is done goes here too */
 	struct plan_taken taken;     /* dry run: the instances the plan has taken so far */
 	long long deadline_ms;       /* release: when it must return (monotonic clock) */
+	/* Everything the call allocates is reachable from here, so that the remover child
+	 * (remove_within) frees it all before it exits (run_free). */
+	struct owner_record *recs;   /* the records being gone through */
+	size_t n_recs;
+	struct plan_spec *specs;     /* prepare: the settings of each mdev */
+	size_t n_specs;              /* initialised entries of @specs */
+	struct owner_record *made;   /* prepare: what this call created */
 };
+
+/* Free what @run owns, and close its store. */
+static void run_free(struct run *run)
+{
+	while (run->n_specs)
+		plan_spec_free(&run->specs[--run->n_specs]);
+	free(run->specs);
+	free(run->made);
+	free(run->recs);
+	run->specs = NULL;
+	run->made = run->recs = NULL;
+	run->n_recs = 0;
+	plan_taken_free(&run->taken);
+	owner_close(&run->store);
+	config_free(run->cfg);
+	domxml_free(run->dom);
+	run->cfg = NULL;
+	run->dom = NULL;
+}
 
 static long long now_ms(void)
 {
@@ -186,7 +212,7 @@ static void remover_child(struct run *run, const struct owner_record *rec, int r
 			  int sock, int marker)
 {
 	int fd = open("/dev/null", O_RDWR | O_CLOEXEC), r;
-	struct owner_record now;
+	struct owner_record now, was = *rec;   /* @rec may be in @run->recs, freed below */
 	char ack;
 
 	if (fd >= 0) {
@@ -199,20 +225,24 @@ static void remover_child(struct run *run, const struct owner_record *rec, int r
 	owner_unlock(&run->store);   /* our copy of the lock's descriptor would keep it held */
 	setsid();
 	signal(SIGPIPE, SIG_IGN);
-	r = remove_bounded(run, rec->mdev, retries);
-	if (write(sock, &r, sizeof(r)) == (ssize_t)sizeof(r) && read(sock, &ack, 1) == 1)
-		_exit(0);   /* the hook got the result and does the rest */
+	r = remove_bounded(run, was.mdev, retries);
+	if (write(sock, &r, sizeof(r)) == (ssize_t)sizeof(r) && read(sock, &ack, 1) == 1) {
+		close(marker);   /* the hook got the result and does the rest */
+		run_free(run);
+		_exit(0);
+	}
 	if (owner_lock(&run->store, HOOK_LOCK_TIMEOUT_MS) == 0 &&
-	    owner_get(&run->store, rec->mdev, &now) == 0 && same_record(&now, rec)) {
-		if (r == 0 && owner_del(&run->store, rec->mdev) == 0)
+	    owner_get(&run->store, was.mdev, &now) == 0 && same_record(&now, &was)) {
+		if (r == 0 && owner_del(&run->store, was.mdev) == 0)
 			log_info("%s: vGPU %s: the remove finished in the background: removed, "
-				 "record cleared", run->name, rec->mdev);
+				 "record cleared", run->name, was.mdev);
 		else
 			log_err("%s: vGPU %s: the remove in the background failed: %s; it stays "
 				"recorded, and the next release, prepare or vgpu-hook --cleanup "
-				"retries", run->name, rec->mdev, strerror(r ? -r : errno));
+				"retries", run->name, was.mdev, strerror(r ? -r : errno));
 	}
-	owner_remover_end(&run->store, rec->mdev, marker);
+	owner_remover_end(&run->store, was.mdev, marker);
+	run_free(run);
 	_exit(0);
 }
 
@@ -731,27 +761,26 @@ static int prepare_one(struct run *run, const char *uuid, const struct plan_spec
  */
 static void finish_pending(struct run *run, const struct domxml *dom)
 {
-	struct owner_record *recs = NULL;
-	size_t n = 0;
-
-	if (owner_list(&run->store, &recs, &n) < 0)
+	if (owner_list(&run->store, &run->recs, &run->n_recs) < 0)
 		return;
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; i < run->n_recs; i++) {
 		bool wanted = false;
 
 		for (size_t k = 0; dom && k < dom->n_mdevs; k++)
-			wanted = wanted || strcmp(dom->mdevs[k].uuid, recs[i].mdev) == 0;
-		if (recs[i].pending && !wanted)
-			release_one(run, &recs[i]);
+			wanted = wanted || strcmp(dom->mdevs[k].uuid, run->recs[i].mdev) == 0;
+		if (run->recs[i].pending && !wanted)
+			release_one(run, &run->recs[i]);
 	}
-	free(recs);
+	free(run->recs);
+	run->recs = NULL;
+	run->n_recs = 0;
 }
 
 static int do_prepare(struct run *run, int in_fd)
 {
-	struct owner_record *made = NULL;
-	struct plan_spec *specs = NULL;
-	size_t n_made = 0, n_specs = 0;
+	struct owner_record *made;
+	struct plan_spec *specs;
+	size_t n_made = 0;
 	int r = 0;
 
 	if (read_domain(run, in_fd) < 0)
@@ -769,20 +798,20 @@ static int do_prepare(struct run *run, int in_fd)
 		return 1;
 	/* Every setting is checked before the state directory is made or locked: a refused
 	 * domain touches nothing, also on a host where the hook never ran. */
-	specs = calloc(run->dom->n_mdevs, sizeof(*specs));
-	made = calloc(run->dom->n_mdevs, sizeof(*made));
+	specs = run->specs = calloc(run->dom->n_mdevs, sizeof(*specs));
+	made = run->made = calloc(run->dom->n_mdevs, sizeof(*made));
 	if (!specs || !made) {
 		fail(run, "%s: out of memory", run->name);
 		r = -ENOMEM;
 		goto out;
 	}
-	for (; n_specs < run->dom->n_mdevs; n_specs++) {
+	for (; run->n_specs < run->dom->n_mdevs; run->n_specs++) {
 		char err[512];
 
-		r = plan_spec_get(run->cfg, run->dom, run->dom->mdevs[n_specs].uuid,
-				  &specs[n_specs], err, sizeof(err));
+		r = plan_spec_get(run->cfg, run->dom, run->dom->mdevs[run->n_specs].uuid,
+				  &specs[run->n_specs], err, sizeof(err));
 		if (r < 0) {
-			n_specs++;   /* initialised all the same */
+			run->n_specs++;   /* initialised all the same */
 			fail(run, "%s", err);
 			goto out;
 		}
@@ -815,12 +844,7 @@ static int do_prepare(struct run *run, int in_fd)
 	if (r < 0 && !run->plan)
 		rollback(run, made, n_made);
 out:
-	while (n_specs--)
-		plan_spec_free(&specs[n_specs]);
-	free(specs);
-	free(made);
-	plan_taken_free(&run->taken);
-	return r < 0 ? 1 : 0;
+	return r < 0 ? 1 : 0;   /* hook_run frees what @run holds */
 }
 
 /*
@@ -837,7 +861,7 @@ static bool record_is_mine(const struct run *run, const struct owner_record *rec
 
 static int do_release(struct run *run, int in_fd)
 {
-	struct owner_record *recs = NULL;
+	struct owner_record *recs;
 	long long start = now_ms();
 	size_t n = 0;
 	int r;
@@ -866,7 +890,9 @@ static int do_release(struct run *run, int in_fd)
 	 * records meanwhile. The lock is taken only when there is something to do: the
 	 * release of every other guest neither waits for it nor holds it.
 	 */
-	r = owner_list(&run->store, &recs, &n);
+	r = owner_list(&run->store, &run->recs, &run->n_recs);
+	recs = run->recs;
+	n = run->n_recs;
 	if (r < 0) {
 		fail(run, "%s: cannot list %s: %s", run->name, run->cfg->state_dir, strerror(-r));
 		return 0;
@@ -884,7 +910,6 @@ static int do_release(struct run *run, int in_fd)
 		log_warn("%s: nothing removed: the lock was not had within release_timeout (%d s); "
 			 "the next release, prepare or vgpu-hook --cleanup does it", run->name,
 			 run->cfg->release_timeout);
-		free(recs);
 		return 0;
 	}
 	for (size_t i = 0; i < n; i++) {
@@ -904,7 +929,6 @@ static int do_release(struct run *run, int in_fd)
 			continue;
 		release_one(run, &now);
 	}
-	free(recs);
 	return 0;
 }
 
@@ -914,8 +938,6 @@ int hook_cleanup(const struct hook_env *env, FILE *out, char *err, size_t errlen
 		.env = env, .name = "cleanup", .err = err, .errlen = errlen, .out = out,
 		.store = { .dirfd = -1, .lockfd = -1 },
 	};
-	struct owner_record *recs = NULL;
-	size_t n = 0;
 	int status = 1, r;
 
 	err[0] = '\0';
@@ -930,13 +952,13 @@ int hook_cleanup(const struct hook_env *env, FILE *out, char *err, size_t errlen
 	if (r < 0 || lock_store(&run) < 0)
 		goto out;
 	run.deadline_ms = now_ms() + 1000LL * run.cfg->release_timeout;
-	r = owner_list(&run.store, &recs, &n);
+	r = owner_list(&run.store, &run.recs, &run.n_recs);
 	if (r < 0) {
 		fail(&run, "cannot list %s: %s", run.cfg->state_dir, strerror(-r));
 		goto out;
 	}
-	for (size_t i = 0; i < n; i++) {
-		const struct owner_record *rec = &recs[i];
+	for (size_t i = 0; i < run.n_recs; i++) {
+		const struct owner_record *rec = &run.recs[i];
 		struct mdev_device dev;
 
 		r = mdev_device_find(&run.sysfs, rec->mdev, &dev);
@@ -949,9 +971,7 @@ int hook_cleanup(const struct hook_env *env, FILE *out, char *err, size_t errlen
 	}
 	status = 0;
 out:
-	free(recs);
-	owner_close(&run.store);
-	config_free(run.cfg);
+	run_free(&run);
 	return status;
 }
 
@@ -973,9 +993,7 @@ int hook_run(const struct hook_env *env, const char *name, const char *op, const
 	} else if (run.plan) {
 		say(&run, "%s: %s %s %s: nothing to do", name, op, subop, extra);
 	}
-	owner_close(&run.store);
-	config_free(run.cfg);
-	domxml_free(run.dom);
+	run_free(&run);
 	if (run.plan && status)
 		fprintf(run.plan, "%s: would fail: %s\n", name, err);
 	return status;
