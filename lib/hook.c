@@ -206,7 +206,8 @@ static bool same_record(const struct owner_record *now, const struct owner_recor
  * neither the lock nor any descriptor libvirt waits on (stdin, stdout, stderr), in its own
  * session. It reports to the hook on @sock; when the hook has gone (the socket is closed
  * without the hook's acknowledgement), it takes the lock itself and clears the record, if
- * the record still describes the device it removed. Never returns.
+ * the record still describes the device it removed. Never returns: it exits, with stdio
+ * already flushed by the hook before fork(2).
  */
 static void remover_child(struct run *run, const struct owner_record *rec, int retries,
 			  int sock, int marker)
@@ -229,7 +230,7 @@ static void remover_child(struct run *run, const struct owner_record *rec, int r
 	if (write(sock, &r, sizeof(r)) == (ssize_t)sizeof(r) && read(sock, &ack, 1) == 1) {
 		close(marker);   /* the hook got the result and does the rest */
 		run_free(run);
-		_exit(0);
+		exit(0);
 	}
 	if (owner_lock(&run->store, HOOK_LOCK_TIMEOUT_MS) == 0 &&
 	    owner_get(&run->store, was.mdev, &now) == 0 && same_record(&now, &was)) {
@@ -243,7 +244,7 @@ static void remover_child(struct run *run, const struct owner_record *rec, int r
 	}
 	owner_remover_end(&run->store, was.mdev, marker);
 	run_free(run);
-	_exit(0);
+	exit(0);   /* not _exit(): libxml2's destructor frees its globals (stdio is flushed) */
 }
 
 /*
@@ -290,16 +291,14 @@ static int remove_within(struct run *run, const struct owner_record *rec, int re
 	pfd.events = POLLIN;
 	for (;;) {
 		left = run->deadline_ms - now_ms();
-		if (left <= 0) {
-			close(sv[0]);   /* the child sees it and finishes on its own */
-			return -EINPROGRESS;
-		}
-		n = poll(&pfd, 1, left > 60000 ? 60000 : (int)left);
+		n = left <= 0 ? 0 : poll(&pfd, 1, left > 60000 ? 60000 : (int)left);
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n <= 0 && n != 0) {
-			r = -errno;
-			break;
+		/* Out of time, or poll(2) itself failed: never wait for a child that may
+		 * never finish. It sees the closed socket and finishes on its own. */
+		if (n < 0 || (n == 0 && run->deadline_ms - now_ms() <= 0)) {
+			close(sv[0]);
+			return -EINPROGRESS;
 		}
 		if (n == 0)
 			continue;
@@ -476,17 +475,21 @@ static int open_store(struct run *run, bool create)
 	return r;
 }
 
-static int lock_store(struct run *run)
+/* How long to wait for the lock: in a release, no longer than its deadline. */
+static unsigned lock_wait_ms(const struct run *run)
 {
 	unsigned timeout = run->env->lock_timeout_ms;
-	int r;
+	long long left;
 
-	if (run->deadline_ms) {   /* a release: the lock wait is part of its bound */
-		long long left = run->deadline_ms - now_ms();
+	if (!run->deadline_ms)
+		return timeout;
+	left = run->deadline_ms - now_ms();
+	return left <= 0 ? 0 : left < (long long)timeout ? (unsigned)left : timeout;
+}
 
-		timeout = left <= 0 ? 0 : left < (long long)timeout ? (unsigned)left : timeout;
-	}
-	r = owner_lock(&run->store, timeout);
+static int lock_store(struct run *run)
+{
+	int r = owner_lock(&run->store, lock_wait_ms(run));
 
 	if (r < 0)
 		fail(run, "%s: cannot lock %s/lock: %s%s", run->name, run->cfg->state_dir,
@@ -747,7 +750,7 @@ static int prepare_one(struct run *run, const char *uuid, const struct plan_spec
 		     run->sysfs.root, uuid, strerror(-r));
 		return r;
 	}
-	if (rec.domain_uuid[0])
+	if (rec.domain_uuid[0] && !ours)
 		log_warn("%s: dropping the record of vGPU %s for %s%s: the device is gone",
 			 run->name, uuid, earlier ? "an earlier definition of this domain, " : "",
 			 rec.domain);
@@ -906,10 +909,10 @@ static int do_release(struct run *run, int in_fd)
 				recs[keep++] = recs[i];
 		n = keep;
 	}
-	if (n && !run->plan && lock_store(run) < 0) {
-		log_warn("%s: nothing removed: the lock was not had within release_timeout (%d s); "
-			 "the next release, prepare or vgpu-hook --cleanup does it", run->name,
-			 run->cfg->release_timeout);
+	if (n && !run->plan && (r = owner_lock(&run->store, lock_wait_ms(run))) < 0) {
+		log_warn("%s: nothing removed: cannot lock %s/lock within release_timeout (%d s): "
+			 "%s; the next release, prepare or vgpu-hook --cleanup does it", run->name,
+			 run->cfg->state_dir, run->cfg->release_timeout, strerror(-r));
 		return 0;
 	}
 	for (size_t i = 0; i < n; i++) {

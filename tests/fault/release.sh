@@ -152,4 +152,40 @@ chmod 0600 "$T/conf"
 echo 1 >"$M/bus/mdev/devices/$(uuid 6)/remove"
 check_eq "per-user: back to start" "$(state)" "$start"
 
+# 5. The host tool: --status marks what a release left, --cleanup finishes it once let go,
+#    --forget deletes one record and leaves the device.
+tool() { # tool ARGS...: vgpu-hook as a person runs it, in the namespace; sets rc, out, err
+	out=$($HOOK_WRAPPER "$HOOK" --config "$T/conf" "$@" 2>"$T/err"); rc=$?
+	err=$(cat "$T/err")
+}
+dom h "$(duuid 8)" $TY "$(uuid 8)" >"$T/h.xml"
+dom f "$(duuid 9)" $TY "$(uuid 9)" >"$T/f.xml"
+hook "$T/h.xml" h prepare begin -
+hook "$T/f.xml" f prepare begin -
+holder "$(group "$(uuid 8)")" h "$(duuid 8)"
+hook "$T/h.xml" h release end -
+tool --status
+check_has "tool: --status marks what the release left" "$out" \
+	"$(printf '%-36s  %-14s  %-20s  %s' "$(uuid 8)" $P $TY h) (left by its release: in use then; vgpu-hook --cleanup removes it once let go)"
+tool --cleanup
+check_eq "tool: --cleanup while held" "$rc" 0
+check_has "tool: --cleanup names the holder" "$out" "is held by pid $hp (python3), domain h"
+check_has "tool: --cleanup keeps a running guest's" "$out" "vGPU $(uuid 9) ($TY on $P): kept, domain f's"
+kill "$hp"; wait "$hp" 2>/dev/null
+tool --cleanup
+check_has "tool: --cleanup once let go" "$out" "removed vGPU $(uuid 8)"
+check "tool: the vGPU is gone" test ! -e "$M/bus/mdev/devices/$(uuid 8)"
+tool --forget "$(uuid 9)"
+check_eq "tool: --forget" "$rc" 0
+check_has "tool: --forget says what it did" "$out" "vGPU $(uuid 9): forgot its record ($TY on $P, made for domain f); the device, if any, is left alone"
+check "tool: the record is gone" test ! -e "$T/state/$(uuid 9)"
+check "tool: the device stays" test -e "$M/bus/mdev/devices/$(uuid 9)"
+tool --forget "$(uuid 9)"
+check_eq "tool: --forget of nothing" "$rc" 1
+check_has "tool: says so" "$err" "vGPU $(uuid 9): no record: nothing to forget"
+hook "$T/f.xml" f release end -
+check "tool: a forgotten vGPU is never removed" test -e "$M/bus/mdev/devices/$(uuid 9)"
+echo 1 >"$M/bus/mdev/devices/$(uuid 9)/remove"
+check_eq "tool: back to start" "$(state)" "$start"
+
 finish
