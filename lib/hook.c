@@ -304,7 +304,8 @@ static int remove_within(struct run *run, const struct owner_record *rec, int re
 			continue;
 		n = read(sv[0], &r, sizeof(r));
 		if (n == (ssize_t)sizeof(r)) {
-			if (write(sv[0], "k", 1) != 1)
+			/* MSG_NOSIGNAL: a remover that just died must not take the hook along. */
+			if (send(sv[0], "k", 1, MSG_NOSIGNAL) != 1)
 				log_warn("%s: vGPU %s: cannot tell the remover: %s", run->name,
 					 rec->mdev, strerror(errno));
 			break;
