@@ -172,6 +172,7 @@ void tu_make_device(const char *root, const char *parent, const char *type, cons
 		if (mkdir(gdir, 0755) == 0) {
 			link = tu_fmt("%s/iommu_group", dev);
 			assert_int_equal(symlink(gdir, link), 0);
+			free(link);
 			free(gdir);
 			break;
 		}

@@ -843,10 +843,10 @@ static void test_eexist_while_remove_waits(void **state)
 	dir = tu_fmt("%s/devices/pci0000:00/" GVT "/" U1, fx->root);
 	assert_int_equal(mkdir(dir, 0755), 0);
 	link = tu_fmt("%s/iommu_group", dir);
-	assert_int_equal(mkdir(tu_fmt("%s/kernel/iommu_groups/5", fx->root), 0755), 0);
 	{
 		char *g = tu_fmt("%s/kernel/iommu_groups/5", fx->root);
 
+		assert_int_equal(mkdir(g, 0755), 0);
 		assert_int_equal(symlink(g, link), 0);
 		free(g);
 	}
