@@ -146,8 +146,10 @@ int mdev_create(const struct mdev_sysfs *s, const char *parent, const char *type
 /*
  * mdev_remove: write "1" to bus/mdev/devices/<@uuid>/remove.
  * Returns 0; -ENOENT when the device does not exist (already gone); otherwise the kernel's
- * -errno (EBUSY, EAGAIN, ENODEV...). On Linux 6.x the write blocks while QEMU still holds
- * the device (vfio_unregister_group_dev); libvirt runs `release` after QEMU is gone.
+ * -errno (EBUSY, EAGAIN, ENODEV...). On Linux 6.x the write blocks, without bound, while a
+ * process still holds the device through VFIO (vfio_unregister_group_dev; research/
+ * real-kernel.md 4): look first (mdev_holder_find), and never call this where the caller
+ * must return in time (hook.c runs it in a child for that reason).
  */
 int mdev_remove(const struct mdev_sysfs *s, const char *uuid);
 
