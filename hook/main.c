@@ -38,7 +38,8 @@ static void usage(FILE *f)
 	fprintf(f,
 		"Usage: vgpu-hook NAME OP SUBOP EXTRA   (as libvirt runs it; domain XML on stdin)\n"
 		"       vgpu-hook [--config FILE] [--dry-run] [--] NAME OP SUBOP EXTRA\n"
-		"       vgpu-hook [--config FILE] --types | --status | --check-config\n"
+		"       vgpu-hook [--config FILE] --types | --status | --check-config | --cleanup\n"
+		"       vgpu-hook [--config FILE] --forget UUID\n"
 		"       vgpu-hook --help | --version\n"
 		"\n"
 		"Creates a domain's mdev vGPUs on 'prepare begin' and removes the ones it created\n"
@@ -50,6 +51,9 @@ static void usage(FILE *f)
 		"  --types         list every parent and mdev type with its free instances\n"
 		"  --status        list the mdevs that exist and the domain each was created for\n"
 		"  --check-config  validate the config file and report FILE:LINE errors\n"
+		"  --cleanup       finish what releases left (vGPUs then in use) and drop stale\n"
+		"                  ownership records\n"
+		"  --forget UUID   delete the ownership record of one vGPU; the device stays\n"
 		"  --config FILE   use FILE instead of %s\n"
 		"                  (tests and demos; libvirt always uses the compiled-in path)\n",
 		VGPU_CONFIG_PATH);
@@ -128,18 +132,21 @@ static int load_for_tool(const char *path, struct config **cfg)
 
 int main(int argc, char **argv)
 {
-	enum { MODE_NONE, MODE_DRY, MODE_TYPES, MODE_STATUS, MODE_CHECK } mode = MODE_NONE;
+	enum { MODE_NONE, MODE_DRY, MODE_TYPES, MODE_STATUS, MODE_CHECK, MODE_CLEANUP,
+	       MODE_FORGET } mode = MODE_NONE;
 	static const struct option opts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "dry-run", no_argument, NULL, 'n' },
 		{ "types", no_argument, NULL, 't' },
 		{ "status", no_argument, NULL, 's' },
 		{ "check-config", no_argument, NULL, 'C' },
+		{ "cleanup", no_argument, NULL, 'L' },
+		{ "forget", required_argument, NULL, 'F' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *path = VGPU_CONFIG_PATH;
+	const char *path = VGPU_CONFIG_PATH, *forget = NULL;
 	struct hook_env env;
 	struct config *cfg = NULL;
 	struct mdev_sysfs sysfs = { 0 };
@@ -162,13 +169,18 @@ int main(int argc, char **argv)
 		case 't':
 		case 's':
 		case 'C':
+		case 'L':
+		case 'F':
 			if (mode != MODE_NONE) {
 				fprintf(stderr, "vgpu-hook: give one of --dry-run, --types, --status, "
-					"--check-config\n");
+					"--check-config, --cleanup, --forget\n");
 				return 2;
 			}
 			mode = c == 'n' ? MODE_DRY : c == 't' ? MODE_TYPES
-			     : c == 's' ? MODE_STATUS : MODE_CHECK;
+			     : c == 's' ? MODE_STATUS : c == 'C' ? MODE_CHECK
+			     : c == 'L' ? MODE_CLEANUP : MODE_FORGET;
+			if (c == 'F')
+				forget = optarg;
 			break;
 		case 'h':
 			usage(stdout);
@@ -211,6 +223,22 @@ int main(int argc, char **argv)
 			return 2;
 		}
 		return report_check_config(path, 0, stdout);
+	case MODE_CLEANUP: {
+		char err[MSG_LINE_MAX];
+
+		if (argc) {
+			fprintf(stderr, "vgpu-hook: unexpected argument '%s'\n", argv[0]);
+			return 2;
+		}
+		hook_env_init(&env, path);
+		status = hook_cleanup(&env, stdout, err, sizeof(err));
+		if (status) {
+			domxml_one_line(err);
+			fprintf(stderr, "vgpu-hook: %s\n", err);
+		}
+		return status;
+	}
+	case MODE_FORGET:
 	case MODE_TYPES:
 	case MODE_STATUS:
 		if (argc) {
@@ -221,7 +249,8 @@ int main(int argc, char **argv)
 			return 1;
 		sysfs.root = cfg->sysfs_root;
 		status = mode == MODE_TYPES ? report_types(&sysfs, stdout)
-					    : report_status(&sysfs, cfg, stdout);
+		       : mode == MODE_STATUS ? report_status(&sysfs, cfg, stdout)
+					     : report_forget(cfg, forget, stdout);
 		config_free(cfg);
 		return status;
 	}

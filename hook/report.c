@@ -3,6 +3,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hook.h"
+
+#include "log.h"
 #include "owner.h"
 #include "report.h"
 
@@ -49,8 +52,9 @@ int report_types(const struct mdev_sysfs *s, FILE *out)
 		goto out;
 	}
 	if (!parents.n) {
-		fprintf(stderr, "vgpu-hook: no mdev parent under %s: for Intel GVT-g boot with "
-			"i915.enable_gvt=1 and load kvmgt (modprobe kvmgt)\n", s->root);
+		fprintf(stderr, "vgpu-hook: no mdev parent under %s: load the mdev driver of "
+			"the device (Intel GVT-g: boot with i915.enable_gvt=1 and modprobe kvmgt; "
+			"NVIDIA: its vGPU host driver; s390: vfio_ccw or vfio_ap)\n", s->root);
 		goto out;
 	}
 	for (size_t i = 0; i < parents.n; i++) {
@@ -137,16 +141,24 @@ int report_status(const struct mdev_sysfs *s, const struct config *cfg, FILE *ou
 	fprintf(out, "%-36s  %-14s  %-20s  %s\n", "UUID", "PARENT", "TYPE", "DOMAIN");
 	for (size_t i = 0; i < uuids.n; i++) {
 		struct mdev_device dev;
-		const char *owner = "- (not created by vgpu-hook)";
+		const char *owner = "- (not created by vgpu-hook)", *note = "";
 
 		if (mdev_device_find(s, uuids.v[i], &dev) < 0) {
 			snprintf(dev.parent, sizeof(dev.parent), "?");
 			snprintf(dev.type, sizeof(dev.type), "?");
 		}
 		for (size_t k = 0; k < n; k++)
-			if (strcmp(recs[k].mdev, uuids.v[i]) == 0)
+			if (strcmp(recs[k].mdev, uuids.v[i]) == 0) {
 				owner = recs[k].domain;
-		fprintf(out, "%-36s  %-14s  %-20s  %s\n", uuids.v[i], dev.parent, dev.type, owner);
+				if (recs[k].ino && dev.ino && recs[k].ino != dev.ino)
+					note = " (stale record: this device was created again since, "
+					       "not by vgpu-hook; vgpu-hook --cleanup drops it)";
+				else if (recs[k].pending)
+					note = " (left by its release: in use then; vgpu-hook "
+					       "--cleanup removes it once let go)";
+			}
+		fprintf(out, "%-36s  %-14s  %-20s  %s%s\n", uuids.v[i], dev.parent, dev.type, owner,
+			note);
 	}
 	for (size_t k = 0; k < n; k++)
 		if (!strv_contains(&uuids, recs[k].mdev))
@@ -158,6 +170,53 @@ out:
 	free(recs);
 	owner_close(&st);
 	strv_free(&uuids);
+	return status;
+}
+
+int report_forget(const struct config *cfg, const char *uuid, FILE *out)
+{
+	struct owner_store st = { .dirfd = -1, .lockfd = -1 };
+	struct owner_record rec;
+	char canon[MDEV_UUID_LEN + 1];
+	int status = 1, r;
+
+	if (mdev_uuid_canon(uuid, canon) < 0) {
+		fprintf(stderr, "vgpu-hook: --forget: '%.64s' is not a UUID\n", uuid);
+		return 1;
+	}
+	r = owner_open(cfg->state_dir, false, &st);
+	if (r == 0)
+		r = owner_lock(&st, HOOK_LOCK_TIMEOUT_MS);
+	if (r < 0) {
+		fprintf(stderr, "vgpu-hook: state directory %s: %s\n", cfg->state_dir,
+			r == -ENOENT ? "nothing is recorded" : strerror(-r));
+		goto out;
+	}
+	r = owner_get(&st, canon, &rec);
+	if (r < 0) {
+		fprintf(stderr, "vgpu-hook: vGPU %s: %s\n", canon,
+			r == -ENOENT ? "no record: nothing to forget" : strerror(-r));
+		goto out;
+	}
+	if (owner_remover_active(&st, canon)) {
+		fprintf(stderr, "vgpu-hook: vGPU %s: a remove of it is still running in the "
+			"background; it clears the record when done\n", canon);
+		goto out;
+	}
+	r = owner_del(&st, canon);
+	if (r < 0) {
+		fprintf(stderr, "vgpu-hook: vGPU %s: cannot delete its record: %s\n", canon,
+			strerror(-r));
+		goto out;
+	}
+	log_info("forgot the record of vGPU %s (%s on %s, domain %s)", canon, rec.type,
+		 rec.parent, rec.domain);
+	fprintf(out, "vGPU %s: forgot its record (%s on %s, made for domain %s); the device, if "
+		"any, is left alone: echo 1 > %s/bus/mdev/devices/%s/remove removes it\n", canon,
+		rec.type, rec.parent, rec.domain, cfg->sysfs_root, canon);
+	status = 0;
+out:
+	owner_close(&st);
 	return status;
 }
 

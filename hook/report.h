@@ -22,11 +22,22 @@ int report_types(const struct mdev_sysfs *s, FILE *out);
 
 /*
  * report_status: one row per mdev that exists under @s, with the domain vgpu-hook created
- * it for ("-" when vgpu-hook did not create it), plus the ownership records in
- * @cfg->state_dir whose device is gone. Returns the exit status: 0, or 1 when sysfs or
- * the state directory cannot be read.
+ * it for ("-" when vgpu-hook did not create it), marked "(left by its release: ...)" when a
+ * release left it in place and "(stale record: ...)" when the device is not the one the
+ * record's proof names; plus the ownership records in @cfg->state_dir whose device is gone.
+ * Returns the exit status: 0, or 1 when sysfs or the state directory cannot be read.
  */
 int report_status(const struct mdev_sysfs *s, const struct config *cfg, FILE *out);
+
+/*
+ * report_forget: the host tool's `--forget UUID`: delete the ownership record of vGPU
+ * @uuid, under the lock, and leave the device alone (say how to remove it). For a record
+ * that stays wrong: its domain is gone, or was redefined elsewhere, and another guest is
+ * refused with "in use by domain ...". Returns the exit status: 0, or 1 when @uuid is not
+ * a UUID, nothing is recorded for it, a background remove of it runs, or the state
+ * directory or the lock cannot be had (one line on stderr).
+ */
+int report_forget(const struct config *cfg, const char *uuid, FILE *out);
 
 /*
  * report_check_config: load @path (which must be owned by @owner) and print every error as

@@ -335,9 +335,22 @@ static int on_key(void *user, const char *section, const char *name, const char 
 			     value, CONFIG_REMOVE_RETRIES_MAX);
 		else
 			sec->remove_retries = (int)n;
+	} else if (strcmp(name, "release_timeout") == 0) {
+		char *end;
+		long n;
+
+		errno = 0;
+		n = strtol(value, &end, 10);
+		if (sec != &ps->cfg->defaults)
+			perr(ps, ps->line, "release_timeout is host-wide: set it in [defaults]");
+		else if (errno || end == value || *end || n < 1 || n > CONFIG_RELEASE_TIMEOUT_MAX)
+			perr(ps, ps->line, "release_timeout '%.64s' is not a number of seconds "
+			     "from 1 to %d", value, CONFIG_RELEASE_TIMEOUT_MAX);
+		else
+			ps->cfg->release_timeout = (int)n;
 	} else {
 		perr(ps, ps->line, "unknown key '%.64s' (known: sysfs_root, state_dir, parent, "
-		     "type, remove_retries)", name);
+		     "type, remove_retries, release_timeout)", name);
 	}
 	if (r < 0) {
 		perr(ps, ps->line, "out of memory");
@@ -353,6 +366,7 @@ struct config *config_defaults(void)
 	if (!cfg)
 		return NULL;
 	cfg->defaults.remove_retries = -1;
+	cfg->release_timeout = CONFIG_DEFAULT_RELEASE_TIMEOUT;
 	cfg->sysfs_root = strdup(CONFIG_DEFAULT_SYSFS_ROOT);
 	cfg->state_dir = strdup(CONFIG_DEFAULT_STATE_DIR);
 	if (!cfg->sysfs_root || !cfg->state_dir) {

@@ -8,6 +8,7 @@
  *   parent = auto              a parent address, or auto: the only parent offering the type
  *   type = i915-GVTg_V5_4 i915-GVTg_V5_8   mdev type, or a preference list
  *   remove_retries = 5         retries of `remove` on EBUSY/EAGAIN (0..100)
+ *   release_timeout = 10       seconds `release end` may take in all (1..300; [defaults])
  *
  *   [domain NAME]              parent, type, remove_retries for domain NAME
  *
@@ -41,6 +42,8 @@
 #define CONFIG_DEFAULT_STATE_DIR "/run/vgpu-hook"
 #define CONFIG_DEFAULT_REMOVE_RETRIES 5
 #define CONFIG_REMOVE_RETRIES_MAX 100
+#define CONFIG_DEFAULT_RELEASE_TIMEOUT 10   /* seconds */
+#define CONFIG_RELEASE_TIMEOUT_MAX 300
 
 /* [defaults] or one [domain NAME]. */
 struct config_section {
@@ -56,6 +59,7 @@ struct config {
 	bool found;                        /* false: the file does not exist, defaults apply */
 	char *sysfs_root;                  /* owned, never NULL */
 	char *state_dir;                   /* owned, never NULL */
+	int release_timeout;               /* seconds, 1..CONFIG_RELEASE_TIMEOUT_MAX */
 	struct config_section defaults;
 	struct config_section *domains;    /* owned */
 	size_t n_domains;

@@ -11,7 +11,13 @@
  *    exit 0 and touch nothing; stdin is not even read;
  *  - stdout is never written: for `migrate` and `restore` it would replace the definition;
  *  - a domain without mdev hostdevs needs neither root nor the config file;
- *  - nothing blocks without bound: the lock wait and the remove retries are bounded.
+ *  - nothing blocks without bound: `release end` takes at most the config's
+ *    release_timeout seconds in all, whatever the kernel does. On Linux 6.x a remove of a
+ *    vGPU some process holds through VFIO blocks until it is let go, with no EBUSY
+ *    (research/real-kernel.md 4), so a held vGPU is left in place, recorded, and a remove
+ *    that does not finish in time goes on in a background process that clears its record
+ *    when it completes; any later release, prepare or `vgpu-hook --cleanup` finishes what
+ *    was left once nothing holds the vGPU (owner.h, `pending`).
  */
 #ifndef VGPU_HOOK_H
 #define VGPU_HOOK_H
@@ -34,9 +40,13 @@ struct hook_env {
 	unsigned lock_timeout_ms;
 	unsigned retry_delay_ms;
 	FILE *plan_out;            /* non-NULL: dry run, describe the plan here, change nothing */
+	const char *proc_root;     /* procfs, to find who holds a vGPU; NULL: "/proc" */
+	const char *dev_root;      /* /dev, for the VFIO nodes; NULL: "/dev" */
+	bool privileged;           /* may create vGPUs and keep records: euid 0 */
 };
 
-/* hook_env_init: production defaults for @env (config @path, owner root, real writes). */
+/* hook_env_init: production defaults for @env (config @path, owner root, real writes, the
+ * real /proc and /dev, privileged when the effective uid is 0). */
 void hook_env_init(struct hook_env *env, const char *path);
 
 /*
@@ -50,5 +60,15 @@ void hook_env_init(struct hook_env *env, const char *path);
  */
 int hook_run(const struct hook_env *env, const char *name, const char *op, const char *subop,
 	     const char *extra, int in_fd, char *err, size_t errlen);
+
+/*
+ * hook_cleanup: the host tool's `--cleanup`: under the lock, go through every ownership
+ * record and finish what a release left (owner.h `pending`: remove the vGPU once nothing
+ * holds it), drop the records whose vGPU is gone or was created again by someone else, and
+ * leave the others (a guest that runs or starts). One line per record goes to @out.
+ * Bounded by release_timeout like a release. Returns the exit status: 0, or 1 when the
+ * config, the state directory or the lock cannot be had (the line in @err).
+ */
+int hook_cleanup(const struct hook_env *env, FILE *out, char *err, size_t errlen);
 
 #endif

@@ -4,9 +4,11 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/types.h>
 #include <unistd.h>
 
 #include <uuid/uuid.h>
@@ -240,6 +242,7 @@ static const char *base_name(const char *path)
 int mdev_device_find(const struct mdev_sysfs *s, const char *uuid, struct mdev_device *dev)
 {
 	char path[PATH_MAX], real[PATH_MAX], link[PATH_MAX], *slash;
+	struct stat st;
 	ssize_t n;
 	int r;
 
@@ -270,6 +273,12 @@ int mdev_device_find(const struct mdev_sysfs *s, const char *uuid, struct mdev_d
 	if (!mdev_type_valid(base_name(link)))
 		return -EINVAL;
 	strcpy(dev->type, base_name(link));
+	r = path_fmt(path, sizeof(path), "%s/bus/mdev/devices/%s", s->root, uuid);
+	if (r < 0)
+		return r;
+	if (stat(path, &st) < 0)
+		return errno == ENOENT ? -ENOENT : -errno;
+	dev->ino = (unsigned long long)st.st_ino;
 	strcpy(dev->uuid, uuid);
 	return 0;
 }
@@ -314,4 +323,244 @@ int mdev_remove(const struct mdev_sysfs *s, const char *uuid)
 	if (r < 0)
 		return r;
 	return sysfs_write(s, path, "1");
+}
+
+/* Whether some type of @parent (or @type) is named after the i915 driver. */
+static bool types_name_i915(const struct mdev_sysfs *s, const char *parent, const char *type)
+{
+	struct strv types = { 0 };
+	bool yes = false;
+
+	if (type && strncmp(type, "i915-", 5) == 0)
+		return true;
+	if (mdev_list_types(s, parent, &types) == 0)
+		for (size_t i = 0; i < types.n && !yes; i++)
+			yes = strncmp(types.v[i], "i915-", 5) == 0;
+	strv_free(&types);
+	return yes;
+}
+
+bool mdev_parent_is_gvt(const struct mdev_sysfs *s, const char *parent, const char *type)
+{
+	char dir[PATH_MAX], path[PATH_MAX], link[PATH_MAX];
+	ssize_t n;
+
+	if (mdev_parent_dir(s, parent, dir, sizeof(dir)) < 0)
+		return type && strncmp(type, "i915-", 5) == 0;
+	if (path_fmt(path, sizeof(path), "%s/driver", dir) == 0 &&
+	    (n = readlink(path, link, sizeof(link) - 1)) > 0) {
+		link[n] = '\0';
+		return strcmp(base_name(link), "i915") == 0;
+	}
+	return types_name_i915(s, parent, type);
+}
+
+bool mdev_being_removed(const struct mdev_sysfs *s, const char *parent, const char *uuid)
+{
+	char dir[PATH_MAX], path[PATH_MAX];
+
+	if (!uuid_name_valid(uuid) || mdev_parent_dir(s, parent, dir, sizeof(dir)) < 0)
+		return false;
+	if (path_fmt(path, sizeof(path), "%s/bus/mdev/devices/%s", s->root, uuid) < 0 ||
+	    access(path, F_OK) == 0)
+		return false;
+	return path_fmt(path, sizeof(path), "%s/%s", dir, uuid) == 0 && is_dir(path);
+}
+
+#define HOLD_TARGETS 8
+
+/* What holding the device means: the files whose open descriptors count. */
+struct hold_targets {
+	struct stat st[HOLD_TARGETS];
+	size_t n;
+};
+
+static void target_add(struct hold_targets *t, const char *path)
+{
+	if (t->n < HOLD_TARGETS && stat(path, &t->st[t->n]) == 0)
+		t->n++;
+}
+
+static bool target_match(const struct hold_targets *t, const struct stat *st)
+{
+	for (size_t i = 0; i < t->n; i++) {
+		const struct stat *w = &t->st[i];
+
+		if (S_ISCHR(w->st_mode) ? S_ISCHR(st->st_mode) && st->st_rdev == w->st_rdev
+					: st->st_dev == w->st_dev && st->st_ino == w->st_ino)
+			return true;
+	}
+	return false;
+}
+
+/* The group and device nodes of the device directory @dir, into @t. */
+static int hold_targets_get(const struct mdev_sysfs *s, const char *dir, struct hold_targets *t)
+{
+	const char *dev_root = s->dev_root ? s->dev_root : "/dev";
+	char path[PATH_MAX], link[PATH_MAX];
+	struct dirent *de;
+	ssize_t n;
+	DIR *d;
+
+	t->n = 0;
+	if (path_fmt(path, sizeof(path), "%s/iommu_group", dir) < 0)
+		return -ENAMETOOLONG;
+	n = readlink(path, link, sizeof(link) - 1);
+	if (n > 0) {
+		const char *group;
+
+		link[n] = '\0';
+		group = base_name(link);
+		if (group[0] && strspn(group, "0123456789") == strlen(group) &&
+		    path_fmt(path, sizeof(path), "%s/vfio/%s", dev_root, group) == 0)
+			target_add(t, path);
+	}
+	if (path_fmt(path, sizeof(path), "%s/vfio-dev", dir) < 0)
+		return -ENAMETOOLONG;
+	d = opendir(path);
+	if (d) {
+		while ((de = readdir(d)))
+			if (strncmp(de->d_name, "vfio", 4) == 0 && de->d_name[4] &&
+			    strspn(de->d_name + 4, "0123456789") == strlen(de->d_name + 4) &&
+			    path_fmt(path, sizeof(path), "%s/vfio/devices/%s", dev_root,
+				     de->d_name) == 0)
+				target_add(t, path);
+		closedir(d);
+	}
+	return 0;
+}
+
+static bool pid_name(const char *s)
+{
+	return s[0] && strspn(s, "0123456789") == strlen(s);
+}
+
+/* Whether process @pid (under @proc) has a descriptor on one of @t. */
+static bool pid_holds(const char *proc, const char *pid, const struct hold_targets *t)
+{
+	char path[PATH_MAX];
+	struct dirent *de;
+	bool yes = false;
+	DIR *d;
+
+	if (path_fmt(path, sizeof(path), "%s/%s/fd", proc, pid) < 0 || !(d = opendir(path)))
+		return false;
+	while (!yes && (de = readdir(d))) {
+		char fd[PATH_MAX];
+		struct stat st;
+
+		if (pid_name(de->d_name) &&
+		    path_fmt(fd, sizeof(fd), "%s/%s", path, de->d_name) == 0 &&
+		    stat(fd, &st) == 0)
+			yes = target_match(t, &st);
+	}
+	closedir(d);
+	return yes;
+}
+
+/* The domain of a QEMU started by libvirt, from its NUL-separated @argv of @len bytes. */
+static void qemu_domain(const char *argv, size_t len, struct mdev_holder *h)
+{
+	const char *end = argv + len;
+
+	for (const char *a = argv; a < end; a += strlen(a) + 1) {
+		const char *next = a + strlen(a) + 1;
+
+		if (next >= end)
+			break;
+		if (strcmp(a, "-uuid") == 0) {
+			if (mdev_uuid_canon(next, h->domain_uuid) < 0)
+				h->domain_uuid[0] = '\0';
+		} else if (strcmp(a, "-name") == 0) {
+			const char *v = strncmp(next, "guest=", 6) == 0 ? next + 6 : next;
+			size_t o = 0;
+
+			/* libvirt doubles a comma in the name (virQEMUBuildBufferEscapeComma). */
+			for (const char *p = v; *p && o + 1 < sizeof(h->domain); p++) {
+				if (*p == ',' && p[1] != ',')
+					break;
+				if (*p == ',')
+					p++;
+				h->domain[o++] = *p;
+			}
+			h->domain[o] = '\0';
+		}
+	}
+}
+
+static void holder_fill(const char *proc, const char *pid, struct mdev_holder *h)
+{
+	char path[PATH_MAX], buf[8192];
+	ssize_t n;
+	int fd;
+
+	memset(h, 0, sizeof(*h));
+	h->pid = atoi(pid);
+	if (path_fmt(path, sizeof(path), "%s/%s/comm", proc, pid) == 0 &&
+	    attr_read(path, buf, sizeof(buf), false) >= 0)
+		snprintf(h->comm, sizeof(h->comm), "%.16s", buf);
+	for (char *p = h->comm; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '?';
+	if (path_fmt(path, sizeof(path), "%s/%s/cmdline", proc, pid) < 0)
+		return;
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0)
+		return;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return;
+	buf[n] = '\0';
+	qemu_domain(buf, (size_t)n + 1, h);
+	for (char *p = h->domain; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '?';
+}
+
+int mdev_holder_find(const struct mdev_sysfs *s, const char *uuid, const char *parent,
+		     struct mdev_holder *h)
+{
+	const char *proc = s->proc_root ? s->proc_root : "/proc";
+	char dir[PATH_MAX], self[24];
+	struct hold_targets t;
+	struct dirent *de;
+	int r, found = 0;
+	DIR *d;
+
+	memset(h, 0, sizeof(*h));
+	if (!uuid_name_valid(uuid) || (parent && !mdev_parent_valid(parent)))
+		return -EINVAL;
+	r = path_fmt(dir, sizeof(dir), "%s/bus/mdev/devices/%s", s->root, uuid);
+	if (r < 0)
+		return r;
+	if (!is_dir(dir)) {
+		char pdir[PATH_MAX];
+
+		if (!parent || mdev_parent_dir(s, parent, pdir, sizeof(pdir)) < 0 ||
+		    path_fmt(dir, sizeof(dir), "%s/%s", pdir, uuid) < 0 || !is_dir(dir))
+			return -ENOENT;
+	}
+	r = hold_targets_get(s, dir, &t);
+	if (r < 0 || t.n == 0)
+		return r;
+	d = opendir(proc);
+	if (!d)
+		return -errno;
+	snprintf(self, sizeof(self), "%d", (int)getpid());
+	while (!found && (de = readdir(d)))
+		if (pid_name(de->d_name) && strcmp(de->d_name, self) != 0 &&
+		    pid_holds(proc, de->d_name, &t)) {
+			holder_fill(proc, de->d_name, h);
+			found = 1;
+		}
+	closedir(d);
+	return found;
+}
+
+const char *mdev_holder_describe(const struct mdev_holder *h, char *buf, size_t len)
+{
+	snprintf(buf, len, "pid %d (%s)%s%s", h->pid, h->comm[0] ? h->comm : "?",
+		 h->domain[0] ? ", domain " : "", h->domain);
+	return buf;
 }

@@ -44,6 +44,8 @@ struct mdev_sysfs {
 	const char *root;      /* sysfs root, e.g. "/sys"; not owned; no trailing slash needed */
 	mdev_write_fn write;   /* NULL: mdev_sysfs_write(), the real write(2) */
 	void *opaque;          /* passed to @write */
+	const char *proc_root; /* where procfs is, for mdev_holder_find(); NULL: "/proc" */
+	const char *dev_root;  /* where /dev is, for mdev_holder_find(); NULL: "/dev" */
 };
 
 /* The default write: open(O_WRONLY|O_CLOEXEC|O_NOFOLLOW), one write(2), close(2). */
@@ -111,12 +113,18 @@ struct mdev_device {
 	char uuid[MDEV_UUID_LEN + 1];
 	char parent[MDEV_NAME_MAX + 1];  /* basename of the directory holding the device */
 	char type[MDEV_NAME_MAX + 1];    /* basename of the mdev_type link's target */
+	unsigned long long ino;          /* inode number of the device directory: see below */
 };
 
 /*
  * mdev_device_find: look up bus/mdev/devices/<@uuid> and fill @dev.
+ * @dev->ino is the inode number of the device directory (stat(2) through the link). It
+ * tells one device from a later one of the same UUID: sysfs is kernfs, which numbers its
+ * nodes with idr_alloc_cyclic() (fs/kernfs/dir.c, __kernfs_new_node), so a device created
+ * again gets a new number; nothing else in the 6.1 layout (research/real-kernel.md 2) does:
+ * IOMMU group and vfio-dev numbers are reused, sysfs has no birth time.
  * Returns 0; -ENOENT when no such device exists; -EINVAL for an invalid @uuid or when the
- * device's links do not resolve to a valid parent and type; -errno of realpath/readlink.
+ * device's links do not resolve to a valid parent and type; -errno of realpath/readlink/stat.
  */
 int mdev_device_find(const struct mdev_sysfs *s, const char *uuid, struct mdev_device *dev);
 
@@ -138,9 +146,63 @@ int mdev_create(const struct mdev_sysfs *s, const char *parent, const char *type
 /*
  * mdev_remove: write "1" to bus/mdev/devices/<@uuid>/remove.
  * Returns 0; -ENOENT when the device does not exist (already gone); otherwise the kernel's
- * -errno (EBUSY, EAGAIN, ENODEV...). On Linux 6.x the write blocks while QEMU still holds
- * the device (vfio_unregister_group_dev); libvirt runs `release` after QEMU is gone.
+ * -errno (EBUSY, EAGAIN, ENODEV...). On Linux 6.x the write blocks, without bound, while a
+ * process still holds the device through VFIO (vfio_unregister_group_dev; research/
+ * real-kernel.md 4): look first (mdev_holder_find), and never call this where the caller
+ * must return in time (hook.c runs it in a child for that reason).
  */
 int mdev_remove(const struct mdev_sysfs *s, const char *uuid);
+
+/*
+ * mdev_parent_is_gvt: whether @parent is an Intel GVT-g parent (driver i915), so that
+ * GVT-g's causes and remedies apply to it. True when <parent dir>/driver links to a driver
+ * named i915, or, where the link is missing (research/real-kernel.md D6), when @type (may
+ * be NULL) or one of the parent's types is named "i915-...": the kernel names a type
+ * directory "<parent's driver>-<type>" (mdev_sysfs.c, research/hook-anchors.md 4.1).
+ * A parent that does not exist is GVT-g's only when @type names i915.
+ */
+bool mdev_parent_is_gvt(const struct mdev_sysfs *s, const char *parent, const char *type);
+
+/*
+ * mdev_being_removed: whether a remove of @uuid on @parent is still waiting in the kernel:
+ * bus/mdev/devices/<uuid> is gone but <parent dir>/<uuid>/ is still there. On Linux 6.x a
+ * remove of a device held through VFIO takes the bus link away first and then waits for
+ * the holder (mdev_device_remove_common; research/real-kernel.md 4); meanwhile a create of
+ * the UUID gets EEXIST.
+ */
+bool mdev_being_removed(const struct mdev_sysfs *s, const char *parent, const char *uuid);
+
+/* A process that holds an mdev open through VFIO. */
+struct mdev_holder {
+	int pid;
+	char comm[17];                      /* /proc/PID/comm, "" when unreadable */
+	char domain[256];                   /* QEMU's -name guest=NAME, "" when none */
+	char domain_uuid[MDEV_UUID_LEN + 1]; /* QEMU's -uuid, "" when none */
+};
+
+/*
+ * mdev_holder_find: the first process (other than this one) holding mdev @uuid through
+ * VFIO, into @h. The device directory is bus/mdev/devices/<uuid>, or, when that link is
+ * gone (a remove waiting, above) and @parent is not NULL, <parent dir>/<uuid>. What is
+ * looked for, by device number (a char device; QEMU under libvirt has its own /dev, so
+ * paths differ) or by inode (anything else, as in tests):
+ *  - the group: <dev_root>/vfio/<N>, N the name of the iommu_group link's target;
+ *  - the device cdev: <dev_root>/vfio/devices/vfioM for each vfio-dev/vfioM (6.6 and later
+ *    with CONFIG_VFIO_DEVICE_CDEV; 6.1 has the sysfs entry without the node).
+ * Every <proc_root>/<pid>/fd/<fd> is stat(2)ed; processes that cannot be read are skipped.
+ * For a QEMU started by libvirt, @h->domain and @h->domain_uuid come from its cmdline
+ * (`-name guest=NAME,...` with ",," for a comma, and `-uuid UUID`).
+ * Returns 1 (found), 0 (nobody holds it, or it has no VFIO node to hold), -EINVAL
+ * (invalid @uuid or @parent), -ENOENT (no such device directory), -errno of opendir(3)
+ * on <proc_root>.
+ */
+int mdev_holder_find(const struct mdev_sysfs *s, const char *uuid, const char *parent,
+		     struct mdev_holder *h);
+
+/*
+ * mdev_holder_describe: "pid N (COMM)" plus ", domain NAME" when known, into @buf (@len
+ * bytes, always terminated). Returns @buf.
+ */
+const char *mdev_holder_describe(const struct mdev_holder *h, char *buf, size_t len);
 
 #endif

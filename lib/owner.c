@@ -145,13 +145,30 @@ static int record_parse(char *buf, struct owner_record *rec)
 			dst = rec->parent, len = sizeof(rec->parent), bit = 8;
 		else if (strcmp(line, "type") == 0)
 			dst = rec->type, len = sizeof(rec->type), bit = 16;
-		else
+		else if (strcmp(line, "ino") == 0 || strcmp(line, "pending") == 0) {
+			bool ino = line[0] == 'i';
+			char *end;
+			unsigned long long v;
+
+			bit = ino ? 32 : 64;
+			errno = 0;
+			v = strtoull(eq + 1, &end, 10);
+			if ((seen & bit) || errno || end == eq + 1 || *end || eq[1] == '-' ||
+			    (!ino && v > 1))
+				return -EINVAL;
+			if (ino)
+				rec->ino = v;
+			else
+				rec->pending = v == 1;
+			seen |= bit;
+			continue;
+		} else
 			continue;   /* a later version's field */
 		if ((seen & bit) || str_copy(dst, len, eq + 1) < 0)
 			return -EINVAL;
 		seen |= bit;
 	}
-	if (seen != 31 || !uuid_ok(rec->mdev) || !uuid_ok(rec->domain_uuid) ||
+	if ((seen & 31) != 31 || !uuid_ok(rec->mdev) || !uuid_ok(rec->domain_uuid) ||
 	    !mdev_parent_valid(rec->parent) || !mdev_type_valid(rec->type))
 		return -EINVAL;
 	return 0;
@@ -214,8 +231,9 @@ int owner_put(struct owner_store *st, const struct owner_record *rec)
 	for (char *p = domain; *p; p++)
 		if ((unsigned char)*p < 0x20)
 			*p = '?';
-	n = snprintf(buf, sizeof(buf), "mdev=%s\ndomain_uuid=%s\ndomain=%s\nparent=%s\ntype=%s\n",
-		     rec->mdev, rec->domain_uuid, domain, rec->parent, rec->type);
+	n = snprintf(buf, sizeof(buf), "mdev=%s\ndomain_uuid=%s\ndomain=%s\nparent=%s\ntype=%s\n"
+		     "ino=%llu\npending=%d\n", rec->mdev, rec->domain_uuid, domain, rec->parent,
+		     rec->type, rec->ino, rec->pending ? 1 : 0);
 	if (n < 0 || n >= (int)sizeof(buf))
 		return -EINVAL;
 
@@ -246,7 +264,64 @@ int owner_del(struct owner_store *st, const char *uuid)
 		return -EINVAL;
 	if (unlinkat(st->dirfd, uuid, 0) < 0 && errno != ENOENT)
 		return -errno;
+	if (!owner_remover_active(st, uuid))
+		owner_remover_end(st, uuid, -1);
 	return 0;
+}
+
+static void marker_name(const char *uuid, char *buf, size_t len)
+{
+	snprintf(buf, len, ".%s.remove", uuid);
+}
+
+int owner_remover_begin(struct owner_store *st, const char *uuid)
+{
+	char name[64];
+	int fd;
+
+	if (!uuid_ok(uuid))
+		return -EINVAL;
+	marker_name(uuid, name, sizeof(name));
+	fd = openat(st->dirfd, name, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK,
+		    0600);
+	if (fd < 0)
+		return -errno;
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		int r = errno == EWOULDBLOCK ? -EBUSY : -errno;
+
+		close(fd);
+		return r;
+	}
+	return fd;
+}
+
+bool owner_remover_active(struct owner_store *st, const char *uuid)
+{
+	char name[64];
+	bool active;
+	int fd;
+
+	if (!uuid_ok(uuid))
+		return false;
+	marker_name(uuid, name, sizeof(name));
+	fd = openat(st->dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0)
+		return false;
+	active = flock(fd, LOCK_SH | LOCK_NB) < 0 && errno == EWOULDBLOCK;
+	close(fd);
+	return active;
+}
+
+void owner_remover_end(struct owner_store *st, const char *uuid, int fd)
+{
+	char name[64];
+
+	if (uuid_ok(uuid)) {
+		marker_name(uuid, name, sizeof(name));
+		unlinkat(st->dirfd, name, 0);
+	}
+	if (fd >= 0)
+		close(fd);
 }
 
 static int cmp_record(const void *a, const void *b)

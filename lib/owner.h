@@ -7,7 +7,8 @@
  * longer in the release XML (research/hook-anchors.md 1.1, 4.3). So the hook removes only
  * what these records say it created for that domain.
  *
- * Layout: <state_dir>/lock (flock), <state_dir>/<mdev uuid> (one record each).
+ * Layout: <state_dir>/lock (flock), <state_dir>/<mdev uuid> (one record each), and
+ * <state_dir>/.<mdev uuid>.remove while a background remove of that mdev runs (below).
  * A record is written before the device is created and removed after the device is gone,
  * so a hook killed in between leaves a record that the next `release` (or `prepare`) of
  * that domain completes: remove the device if it exists, then the record.
@@ -37,6 +38,14 @@ struct owner_record {
 	char domain[OWNER_DOMAIN_NAME_MAX + 1];    /* the domain's name, for people */
 	char parent[MDEV_NAME_MAX + 1];
 	char type[MDEV_NAME_MAX + 1];
+	/* The proof that the device is the one the hook created: the inode number of its
+	 * directory, read back right after the create (mdev_device_find, mdev.h). 0: not
+	 * known yet (a record written before the create, or by a version without it). */
+	unsigned long long ino;
+	/* The domain's release has run and left the device in place (held, or its remove did
+	 * not finish in time): any later release, prepare or `vgpu-hook --cleanup` removes it
+	 * once nothing holds it. */
+	bool pending;
 };
 
 struct owner_store {
@@ -76,8 +85,8 @@ int owner_get(struct owner_store *st, const char *uuid, struct owner_record *rec
  */
 int owner_put(struct owner_store *st, const struct owner_record *rec);
 
-/* owner_del: delete the record of mdev @uuid. Returns 0 (also when there was none),
- * -EINVAL, -errno of unlinkat(2). */
+/* owner_del: delete the record of mdev @uuid (and a dead remover's marker). Returns 0
+ * (also when there was none), -EINVAL, -errno of unlinkat(2). */
 int owner_del(struct owner_store *st, const char *uuid);
 
 /*
@@ -86,6 +95,21 @@ int owner_del(struct owner_store *st, const char *uuid);
  * Returns 0, -ENOMEM, -errno.
  */
 int owner_list(struct owner_store *st, struct owner_record **recs, size_t *n);
+
+/*
+ * owner_remover_begin: mark that a remove of mdev @uuid runs in the background: create
+ * ".<uuid>.remove" and take an exclusive flock on it. The flock lives as long as the
+ * returned descriptor or any copy of it (fork(2)), so a remover that dies stops counting.
+ * Returns the descriptor (>= 0); -EINVAL; -EBUSY (another remover holds it); -errno.
+ */
+int owner_remover_begin(struct owner_store *st, const char *uuid);
+
+/* owner_remover_active: whether a live process holds the marker of @uuid. */
+bool owner_remover_active(struct owner_store *st, const char *uuid);
+
+/* owner_remover_end: delete the marker of @uuid and close @fd (from owner_remover_begin;
+ * -1 is fine). */
+void owner_remover_end(struct owner_store *st, const char *uuid, int fd);
 
 /* owner_close: unlock and close; @st may be reused with owner_open. */
 void owner_close(struct owner_store *st);

@@ -67,11 +67,15 @@ int plan_spec_get(const struct config *cfg, const struct domxml *dom, const char
 		}
 	}
 	if (!spec->parent[0] || !spec->types.n) {
+		/* Suggest a section only where one can configure this name. */
+		bool section = config_domain_name_ok(dom->name);
+
 		snprintf(err, errlen, "%s: vGPU %s: no %s set: add it to the domain with "
-			 "vgpu-xml --add-vgpu --parent --type, or to [domain %s] or [defaults] "
-			 "of the config", dom->name, uuid,
+			 "vgpu-xml --add-vgpu --parent --type, or to %s%s%s[defaults] of the "
+			 "config", dom->name, uuid,
 			 !spec->parent[0] && !spec->types.n ? "parent and type"
-			 : !spec->parent[0] ? "parent" : "type", dom->name);
+			 : !spec->parent[0] ? "parent" : "type", section ? "[domain " : "",
+			 section ? dom->name : "", section ? "] or " : "");
 		return -ENOENT;
 	}
 	return 0;
@@ -102,8 +106,60 @@ static int parents_offering(const struct mdev_sysfs *s, const struct strv *paren
 	return 0;
 }
 
+static unsigned long taken_of(const struct plan_taken *taken, const char *parent,
+			      const char *type)
+{
+	for (size_t i = 0; taken && i < taken->n; i++)
+		if (strcmp(taken->v[i].parent, parent) == 0 && strcmp(taken->v[i].type, type) == 0)
+			return taken->v[i].available;
+	return 0;
+}
+
+int plan_take(struct plan_taken *taken, const struct plan_choice *c)
+{
+	struct plan_choice *v;
+
+	for (size_t i = 0; i < taken->n; i++)
+		if (strcmp(taken->v[i].parent, c->parent) == 0 &&
+		    strcmp(taken->v[i].type, c->type) == 0) {
+			taken->v[i].available++;
+			return 0;
+		}
+	v = realloc(taken->v, (taken->n + 1) * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	taken->v = v;
+	v[taken->n] = *c;
+	v[taken->n].available = 1;
+	taken->n++;
+	return 0;
+}
+
+void plan_taken_free(struct plan_taken *taken)
+{
+	free(taken->v);
+	taken->v = NULL;
+	taken->n = 0;
+}
+
 int plan_choose(const struct mdev_sysfs *s, const struct plan_spec *spec,
 		struct plan_choice *choice, char *err, size_t errlen)
+{
+	return plan_choose_after(s, spec, NULL, choice, err, errlen);
+}
+
+/* Whether GVT-g's causes apply to @spec: its parent, or one of its types, is i915's. */
+static bool spec_is_gvt(const struct mdev_sysfs *s, const struct plan_spec *spec)
+{
+	for (size_t i = 0; i < spec->types.n; i++)
+		if (strncmp(spec->types.v[i], "i915-", 5) == 0)
+			return true;
+	return strcmp(spec->parent, "auto") != 0 && mdev_parent_is_gvt(s, spec->parent, NULL);
+}
+
+int plan_choose_after(const struct mdev_sysfs *s, const struct plan_spec *spec,
+		      const struct plan_taken *taken, struct plan_choice *choice, char *err,
+		      size_t errlen)
 {
 	struct strv all = { 0 };
 	struct plan_choice first = { 0 };
@@ -124,10 +180,12 @@ int plan_choose(const struct mdev_sysfs *s, const struct plan_spec *spec,
 
 		r = mdev_parent_dir(s, spec->parent, dir, sizeof(dir));
 		if (r < 0) {
-			snprintf(err, errlen, "parent %s offers no mdev types under %s (%s): "
-				 "GVT-g not enabled (i915.enable_gvt=1, kvmgt loaded) or wrong "
-				 "address; see vgpu-hook --types", spec->parent, s->root,
-				 strerror(-r));
+			snprintf(err, errlen, "parent %s offers no mdev types under %s (%s): %s; "
+				 "see vgpu-hook --types", spec->parent, s->root, strerror(-r),
+				 spec_is_gvt(s, spec)
+				 ? "GVT-g not enabled (i915.enable_gvt=1, kvmgt loaded) or wrong "
+				   "address"
+				 : "wrong name, or its mdev driver is not loaded");
 			goto out;
 		}
 		r = strv_add(&all, spec->parent);
@@ -157,7 +215,10 @@ int plan_choose(const struct mdev_sysfs *s, const struct plan_spec *spec,
 		}
 		r = mdev_type_read(s, offer.v[0], type, &info);
 		if (r == 0) {
-			struct plan_choice c = { .available = info.available };
+			unsigned long used = taken_of(taken, offer.v[0], type);
+			struct plan_choice c = {
+				.available = info.available > used ? info.available - used : 0,
+			};
 
 			str_copy(c.parent, sizeof(c.parent), offer.v[0]);
 			str_copy(c.type, sizeof(c.type), type);
@@ -165,7 +226,7 @@ int plan_choose(const struct mdev_sysfs *s, const struct plan_spec *spec,
 				first = c;
 				any = true;
 			}
-			if (info.available > 0) {
+			if (c.available > 0) {
 				*choice = c;
 				strv_free(&offer);
 				goto out;
@@ -189,10 +250,13 @@ int plan_choose(const struct mdev_sysfs *s, const struct plan_spec *spec,
 			 "to one of them; see vgpu-hook --types", types ? types : "");
 		r = -ENOTUNIQ;
 	} else {
-		snprintf(err, errlen, "no parent%s%s offers mdev type %s: GVT-g not enabled, or "
-			 "the type is hidden by a small aperture; see vgpu-hook --types",
+		snprintf(err, errlen, "no parent%s%s offers mdev type %s: %s; see vgpu-hook --types",
 			 strcmp(spec->parent, "auto") ? " " : "",
-			 strcmp(spec->parent, "auto") ? spec->parent : "", types ? types : "");
+			 strcmp(spec->parent, "auto") ? spec->parent : "", types ? types : "",
+			 spec_is_gvt(s, spec) ? "GVT-g not enabled, or the type is hidden by a "
+						"small aperture"
+					      : "the driver does not offer it here (a wrong "
+						"name, or a type of another device)");
 		r = -ENOENT;
 	}
 out:

@@ -76,4 +76,28 @@ bool plan_spec_matches(const struct plan_spec *spec, const char *parent, const c
 int plan_choose(const struct mdev_sysfs *s, const struct plan_spec *spec,
 		struct plan_choice *choice, char *err, size_t errlen);
 
+/* Instances a dry run has already counted as taken, per parent and type. */
+struct plan_taken {
+	struct plan_choice *v;             /* .available holds the count taken; owned */
+	size_t n;
+};
+
+/*
+ * plan_choose_after: plan_choose(), with the instances in @taken (may be NULL) subtracted
+ * from each type's available_instances first, as the kernel would have by then. So a dry
+ * run of a domain with several vGPUs predicts what the real call makes one after the
+ * other: with a preference list, the next type once the first runs out. Types that share a
+ * resource pool (GVT-g's aperture, mbochs' memory) are not counted against each other:
+ * the kernel does not say what they share.
+ */
+int plan_choose_after(const struct mdev_sysfs *s, const struct plan_spec *spec,
+		      const struct plan_taken *taken, struct plan_choice *choice, char *err,
+		      size_t errlen);
+
+/* plan_take: count one instance of @c as taken in @taken. Returns 0 or -ENOMEM. */
+int plan_take(struct plan_taken *taken, const struct plan_choice *c);
+
+/* plan_taken_free: free what @taken owns; it may be reused. */
+void plan_taken_free(struct plan_taken *taken);
+
 #endif

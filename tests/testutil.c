@@ -166,6 +166,19 @@ void tu_make_device(const char *root, const char *parent, const char *type, cons
 	r = symlink(dev, bus);
 	assert_int_equal(r, 0);
 	free(link);
+	for (int g = 0;; g++) {
+		char *gdir = tu_fmt("%s/kernel/iommu_groups/%d", root, g);
+
+		if (mkdir(gdir, 0755) == 0) {
+			link = tu_fmt("%s/iommu_group", dev);
+			assert_int_equal(symlink(gdir, link), 0);
+			free(link);
+			free(gdir);
+			break;
+		}
+		assert_int_equal(errno, EEXIST);
+		free(gdir);
+	}
 	free(mdir);
 	free(bus);
 	free(dev);
@@ -210,6 +223,15 @@ int tu_kernel_write(void *opaque, const char *path, const char *data, size_t len
 	int e;
 
 	strv_add(&k->log, entry);
+	if (k->log_path) {
+		char *line = tu_fmt("%s\n", entry);
+		int fd = open(k->log_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+
+		assert_true(fd >= 0);
+		assert_int_equal(write(fd, line, strlen(line)), (ssize_t)strlen(line));
+		close(fd);
+		free(line);
+	}
 	free(entry);
 	if (plen > 7 && strcmp(path + plen - 7, "/create") == 0) {
 		if (!tu_exists(path))
@@ -231,7 +253,20 @@ int tu_kernel_write(void *opaque, const char *path, const char *data, size_t len
 			free(dev);
 			return e ? -e : (len && data[0] == '0' ? 0 : -EINVAL);
 		}
+		if (k->remove_delay_ms)
+			sleep_ms(k->remove_delay_ms);
 		assert_non_null(realpath(dev, real));
+		{
+			char glink[PATH_MAX], *g = tu_fmt("%s/iommu_group", real);
+			ssize_t gn = readlink(g, glink, sizeof(glink) - 1);
+
+			if (gn > 0) {
+				glink[gn] = '\0';
+				rmdir(glink);
+			}
+			unlink(g);
+			free(g);
+		}
 		mt = tu_fmt("%s/mdev_type", real);
 		n = readlink(mt, link, sizeof(link) - 1);
 		assert_true(n > 0);
@@ -250,6 +285,92 @@ int tu_kernel_write(void *opaque, const char *path, const char *data, size_t len
 		return 0;
 	}
 	return mdev_sysfs_write(NULL, path, data, len);
+}
+
+void tu_kernel_sync(struct tu_kernel *k)
+{
+	char *text, *line, *save = NULL;
+
+	if (!k->log_path)
+		return;
+	strv_free(&k->log);
+	text = tu_read_file(k->log_path);
+	if (!text)
+		return;
+	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+		strv_add(&k->log, line);
+	free(text);
+}
+
+int tu_device_group(const char *root, const char *uuid)
+{
+	char *path = tu_fmt("%s/bus/mdev/devices/%s/iommu_group", root, uuid), link[PATH_MAX];
+	ssize_t n = readlink(path, link, sizeof(link) - 1);
+
+	free(path);
+	if (n <= 0)
+		return -1;
+	link[n] = '\0';
+	return atoi(strrchr(link, '/') + 1);
+}
+
+void tu_fake_holder(const char *proc_root, const char *dev_root, int pid, int group,
+		    const char *comm, const char *domain, const char *domain_uuid)
+{
+	char *p, *node, *cmd;
+	size_t len = 0;
+
+	p = tu_fmt("%s/vfio", dev_root);
+	mkdir(dev_root, 0755);
+	mkdir(p, 0755);
+	free(p);
+	node = tu_fmt("%s/vfio/%d", dev_root, group);
+	if (!tu_exists(node))
+		tu_write_file(node, "");
+	mkdir(proc_root, 0755);
+	p = tu_fmt("%s/%d", proc_root, pid);
+	assert_int_equal(mkdir(p, 0755), 0);
+	free(p);
+	p = tu_fmt("%s/%d/fd", proc_root, pid);
+	assert_int_equal(mkdir(p, 0755), 0);
+	free(p);
+	p = tu_fmt("%s/%d/fd/3", proc_root, pid);
+	assert_int_equal(symlink(node, p), 0);
+	free(p);
+	p = tu_fmt("%s/%d/comm", proc_root, pid);
+	cmd = tu_fmt("%s\n", comm);
+	tu_write_file(p, cmd);
+	free(cmd);
+	free(p);
+	if (domain) {
+		char *name = calloc(1, 2 * strlen(domain) + 1), *o = name;
+
+		assert_non_null(name);
+		for (const char *c = domain; *c; c++) {
+			*o++ = *c;
+			if (*c == ',')
+				*o++ = ',';
+		}
+		cmd = tu_fmt("/usr/bin/qemu-system-x86_64%c-name%cguest=%s,debug-threads=on%c"
+			     "-uuid%c%s%c-S%c", 0, 0, name, 0, 0, domain_uuid, 0, 0);
+		len = strlen("/usr/bin/qemu-system-x86_64") + 1 + 6 + 6 + strlen(name) +
+		      strlen(",debug-threads=on") + 1 + 6 + strlen(domain_uuid) + 1 + 3;
+		free(name);
+	} else {
+		cmd = tu_fmt("sleep%c600%c", 0, 0);
+		len = 10;
+	}
+	p = tu_fmt("%s/%d/cmdline", proc_root, pid);
+	{
+		int fd = open(p, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+
+		assert_true(fd >= 0);
+		assert_int_equal(write(fd, cmd, len), (ssize_t)len);
+		close(fd);
+	}
+	free(p);
+	free(cmd);
+	free(node);
 }
 
 size_t tu_kernel_writes(const struct tu_kernel *k, const char *suffix)

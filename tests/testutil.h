@@ -42,28 +42,49 @@ char *tu_fmt(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /*
  * A fake kernel: set kernel.root and pass tu_kernel_write with &kernel as the mdev write
  * seam. A write of a UUID to <type>/create makes the device the way the kernel does
- * (<parent dir>/<uuid>/ with remove and mdev_type, bus/mdev/devices/<uuid>), checks and
- * decrements available_instances (ENOSPC at 0) and refuses an existing UUID (EEXIST).
- * A write of "1" to remove undoes it. Every write is recorded in @log as "PATH DATA" with
- * PATH relative to the root.
+ * (<parent dir>/<uuid>/ with remove, mdev_type and iommu_group, bus/mdev/devices/<uuid>),
+ * checks and decrements available_instances (ENOSPC at 0) and refuses an existing UUID
+ * (EEXIST). A write of "1" to remove undoes it, after @remove_delay_ms (a remove that
+ * blocks, as Linux 6.x's while a process holds the device). Every write is recorded in
+ * @log as "PATH DATA" with PATH relative to the root; with @log_path set, also appended to
+ * that file, so that writes made by a child process (the hook's remover) reach @log at
+ * the next tu_kernel_sync().
  */
 struct tu_kernel {
 	const char *root;
 	int fail_create[8];       /* errno for the Nth create (0-based), 0: succeed */
 	int fail_remove[8];       /* errno for the Nth remove of "1", 0: succeed */
 	int fail_remove_always;   /* when non-zero, every remove fails with it */
+	unsigned remove_delay_ms; /* every remove of "1" waits this long first */
 	size_t n_create, n_remove;
 	struct strv log;
+	const char *log_path;     /* NULL: @log only */
 };
 
 int tu_kernel_write(void *opaque, const char *path, const char *data, size_t len);
+
+/* tu_kernel_sync: reload @log from @log_path (every process's writes); no-op without it. */
+void tu_kernel_sync(struct tu_kernel *k);
 
 /* tu_kernel_writes: how many recorded writes end with @suffix ("/create", "/remove"). */
 size_t tu_kernel_writes(const struct tu_kernel *k, const char *suffix);
 
 /* tu_make_device: make device @uuid of @type on @parent by hand (as mdevctl or a person
- * would), in the tree @root, without touching available_instances. */
+ * would), in the tree @root, without touching available_instances. Its iommu_group links
+ * to the lowest free <root>/kernel/iommu_groups/<N> (made), as the kernel numbers them. */
 void tu_make_device(const char *root, const char *parent, const char *type, const char *uuid);
+
+/* tu_device_group: the IOMMU group number of device @uuid under @root, or -1. */
+int tu_device_group(const char *root, const char *uuid);
+
+/*
+ * tu_fake_holder: model process @pid holding group @group under the fake roots: makes
+ * <dev_root>/vfio/<group> (a regular file) if missing, and <proc_root>/<pid>/fd/3 linking
+ * to it, with comm @comm and, when @domain is not NULL, a libvirt QEMU cmdline naming
+ * domain @domain (commas doubled as libvirt does) with UUID @domain_uuid.
+ */
+void tu_fake_holder(const char *proc_root, const char *dev_root, int pid, int group,
+		    const char *comm, const char *domain, const char *domain_uuid);
 
 /* Captured log: every message of log.h, one per entry. tu_log_capture() starts capturing
  * (clearing earlier messages); tu_log_has() tells whether any message contains @needle. */

@@ -2,7 +2,8 @@
 # Shared by the tests that run the built vgpu-hook against vgpu-sim (e2e, fault matrix,
 # stress). Source after tests/hook/lib.sh with HOOK and SIM set; it skips (77) without
 # root or FUSE, makes $T (removed at exit) with the mount point $M and a config $T/conf
-# (sysfs_root $M, state_dir $T/state), and defines:
+# (sysfs_root $M, state_dir $T/state, release_timeout $VGPU_TEST_RELEASE_TIMEOUT when
+# set: valgrind.sh), and defines:
 #   mount_sim PROFILE     (re)mount vgpu-sim on $M, with an empty state directory
 #   hook XML NAME OP SUBOP EXTRA   run the hook as libvirt does; sets rc and err (stderr);
 #                         the array hook_env adds environment variables (VGPU_INJECT=...)
@@ -24,6 +25,7 @@ mount_sim() { # mount_sim PROFILE
 	"$SIM" --profile "$1" "$M" || { echo "cannot mount vgpu-sim" >&2; exit 1; }
 }
 printf '[defaults]\nsysfs_root = %s\nstate_dir = %s/state\nremove_retries = 3\n' "$M" "$T" >"$T/conf"
+[ -n "${VGPU_TEST_RELEASE_TIMEOUT:-}" ] && printf 'release_timeout = %s\n' "$VGPU_TEST_RELEASE_TIMEOUT" >>"$T/conf"
 chmod 0600 "$T/conf"
 
 hook_env=()

@@ -9,6 +9,9 @@ set -u
 command -v valgrind >/dev/null || { echo "SKIP: valgrind missing (apt-get install valgrind)"; exit 77; }
 VG=$(mktemp -d /tmp/vgpu-valgrind.XXXXXX)
 trap 'rm -rf "$VG"' EXIT
+# Every hook process is 20 to 50 times slower under valgrind, and hooks wait for each other's
+# lock: the release bound is a promise in wall-clock time for a native run (sim-lib.sh).
+export VGPU_TEST_RELEASE_TIMEOUT=300
 export HOOK_WRAPPER="valgrind -q --error-exitcode=1 --leak-check=full --show-leak-kinds=all
 	--errors-for-leak-kinds=all --log-file=$VG/%p.log"
 bash "$@"

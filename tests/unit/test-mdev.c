@@ -3,6 +3,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "mdev.h"
@@ -210,6 +211,84 @@ static void test_kernel_errno_kept(void **state)
 	}
 }
 
+/* The inode number of the device directory, the proof of which device it is. */
+static void test_device_ino(void **state)
+{
+	struct fx *fx = *state;
+	struct mdev_device dev;
+	struct stat st;
+	char *path;
+
+	tu_make_device(fx->root, GVT, "i915-GVTg_V5_4", U1);
+	assert_int_equal(mdev_device_find(&fx->s, U1, &dev), 0);
+	path = tu_fmt("%s/bus/mdev/devices/" U1 "/", fx->root);
+	assert_int_equal(stat(path, &st), 0);
+	assert_true(dev.ino != 0);
+	assert_true(dev.ino == (unsigned long long)st.st_ino);
+	free(path);
+}
+
+/* Who holds the vGPU's group node, and the domain of a libvirt QEMU (commas doubled). */
+static void test_holder_find(void **state)
+{
+	struct fx *fx = *state;
+	char *proc = tu_fmt("%s/proc", fx->tmp), *dev = tu_fmt("%s/dev", fx->tmp), *bus, buf[400];
+	struct mdev_holder h;
+	int g;
+
+	fx->s.proc_root = proc;
+	fx->s.dev_root = dev;
+	assert_int_equal(mkdir(proc, 0755), 0);
+	tu_make_device(fx->root, GVT, "i915-GVTg_V5_4", U1);
+	g = tu_device_group(fx->root, U1);
+	assert_true(g >= 0);
+	assert_int_equal(mdev_holder_find(&fx->s, U1, NULL, &h), 0);   /* no node, nobody */
+	tu_fake_holder(proc, dev, 31, g + 1, "other", NULL, NULL);    /* another group */
+	assert_int_equal(mdev_holder_find(&fx->s, U1, NULL, &h), 0);
+	tu_fake_holder(proc, dev, 32, g, "qemu-system-x86", "win,10",
+		       "aaaaaaaa-0000-4000-8000-000000000009");
+	assert_int_equal(mdev_holder_find(&fx->s, U1, NULL, &h), 1);
+	assert_int_equal(h.pid, 32);
+	assert_string_equal(h.comm, "qemu-system-x86");
+	assert_string_equal(h.domain, "win,10");
+	assert_string_equal(h.domain_uuid, "aaaaaaaa-0000-4000-8000-000000000009");
+	assert_string_equal(mdev_holder_describe(&h, buf, sizeof(buf)),
+			    "pid 32 (qemu-system-x86), domain win,10");
+	/* A remove waiting on 6.x: the bus link is gone, the parent's <uuid>/ is not. */
+	bus = tu_fmt("%s/bus/mdev/devices/" U1, fx->root);
+	assert_int_equal(unlink(bus), 0);
+	assert_true(mdev_being_removed(&fx->s, GVT, U1));
+	assert_int_equal(mdev_holder_find(&fx->s, U1, NULL, &h), -ENOENT);
+	assert_int_equal(mdev_holder_find(&fx->s, U1, GVT, &h), 1);
+	assert_int_equal(h.pid, 32);
+	assert_int_equal(mdev_holder_find(&fx->s, "../x", GVT, &h), -EINVAL);
+	free(bus);
+	free(proc);
+	free(dev);
+}
+
+/* GVT-g's hints only for i915's parents: by the driver link, else by type names. */
+static void test_parent_is_gvt(void **state)
+{
+	struct fx *fx = *state;
+	char *link;
+
+	assert_true(mdev_parent_is_gvt(&fx->s, GVT, NULL));            /* i915-GVTg_* types */
+	assert_false(mdev_parent_is_gvt(&fx->s, "0000:01:00.0", NULL)); /* nvidia-63 */
+	assert_true(mdev_parent_is_gvt(&fx->s, "0000:09:00.0", "i915-GVTg_V5_4"));
+	assert_false(mdev_parent_is_gvt(&fx->s, "mdpy", "mdpy-vga"));
+	/* The driver link decides where there is one. */
+	link = tu_fmt("%s/devices/pci0000:00/0000:02:00.0/driver", fx->root);
+	assert_int_equal(symlink("../../../bus/pci/drivers/nvidia", link), 0);
+	assert_false(mdev_parent_is_gvt(&fx->s, "0000:02:00.0", NULL));
+	free(link);
+	link = tu_fmt("%s/devices/pci0000:00/0000:01:00.0/driver", fx->root);
+	assert_int_equal(symlink("../../../bus/pci/drivers/i915", link), 0);
+	assert_true(mdev_parent_is_gvt(&fx->s, "0000:01:00.0", NULL));
+	free(link);
+	assert_false(mdev_being_removed(&fx->s, GVT, U1));   /* nothing there at all */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -220,6 +299,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_create_writes_uuid, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_device_find_and_remove, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_kernel_errno_kept, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_device_ino, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_holder_find, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_parent_is_gvt, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

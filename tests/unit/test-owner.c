@@ -159,6 +159,67 @@ static void test_lock_is_exclusive_and_bounded(void **state)
 	owner_close(&st);
 }
 
+/* The proof and the pending mark round-trip; a record of the earlier format still parses. */
+static void test_proof_and_pending(void **state)
+{
+	struct owner_store st;
+	struct owner_record a = rec(U1, "one"), got;
+	char *path;
+
+	(void)state;
+	assert_int_equal(owner_open(dir, true, &st), 0);
+	a.ino = 18446744073709551615ull;
+	a.pending = true;
+	assert_int_equal(owner_put(&st, &a), 0);
+	assert_int_equal(owner_get(&st, U1, &got), 0);
+	assert_true(got.ino == 18446744073709551615ull);
+	assert_true(got.pending);
+	path = tu_fmt("%s/" U1, dir);
+	tu_write_file_mode(path, "mdev=" U1 "\ndomain_uuid=" D1 "\ndomain=one\nparent=0000:00:02.0"
+			   "\ntype=i915-GVTg_V5_4\n", 0600);
+	assert_int_equal(owner_get(&st, U1, &got), 0);
+	assert_true(got.ino == 0);
+	assert_false(got.pending);
+	tu_write_file_mode(path, "mdev=" U1 "\ndomain_uuid=" D1 "\ndomain=one\nparent=0000:00:02.0"
+			   "\ntype=i915-GVTg_V5_4\npending=2\n", 0600);
+	assert_int_equal(owner_get(&st, U1, &got), -EINVAL);
+	tu_write_file_mode(path, "mdev=" U1 "\ndomain_uuid=" D1 "\ndomain=one\nparent=0000:00:02.0"
+			   "\ntype=i915-GVTg_V5_4\nino=-1\n", 0600);
+	assert_int_equal(owner_get(&st, U1, &got), -EINVAL);
+	free(path);
+	owner_close(&st);
+}
+
+/* The background remover's marker counts only while its descriptor lives. */
+static void test_remover_marker(void **state)
+{
+	struct owner_store st;
+	struct owner_record a = rec(U1, "one");
+	char *path = tu_fmt("%s/." U1 ".remove", dir);
+	int fd;
+
+	(void)state;
+	assert_int_equal(owner_open(dir, true, &st), 0);
+	assert_false(owner_remover_active(&st, U1));
+	fd = owner_remover_begin(&st, U1);
+	assert_true(fd >= 0);
+	assert_true(owner_remover_active(&st, U1));
+	assert_int_equal(owner_remover_begin(&st, U1), -EBUSY);
+	assert_int_equal(owner_put(&st, &a), 0);
+	assert_int_equal(owner_del(&st, U1), 0);      /* a live remover's marker stays */
+	assert_true(tu_exists(path));
+	close(fd);                                     /* the remover died */
+	assert_false(owner_remover_active(&st, U1));
+	assert_int_equal(owner_del(&st, U1), 0);      /* and a dead one's goes */
+	assert_false(tu_exists(path));
+	fd = owner_remover_begin(&st, U1);
+	owner_remover_end(&st, U1, fd);
+	assert_false(tu_exists(path));
+	assert_false(owner_remover_active(&st, U1));
+	free(path);
+	owner_close(&st);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -166,6 +227,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_refuses_bad_records, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_state_dir_checks, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lock_is_exclusive_and_bounded, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_proof_and_pending, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_remover_marker, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -183,12 +183,54 @@ static void test_choose(void **state)
 	assert_non_null(strstr(err, "GVT-g not enabled"));
 }
 
+/* What a dry run has taken is counted: a preference list moves on as the real call does. */
+static void test_choose_after_counts_taken(void **state)
+{
+	struct plan_spec spec = { .source = PLAN_SOURCE_DEFAULTS, .parent = "0000:00:02.0" };
+	struct plan_taken taken = { 0 };
+	struct plan_choice c;
+
+	(void)state;
+	assert_int_equal(strv_add(&spec.types, "i915-GVTg_V5_4"), 0);
+	assert_int_equal(strv_add(&spec.types, "i915-GVTg_V5_8"), 0);
+	for (unsigned long want = 3; want > 0; want--) {
+		assert_int_equal(plan_choose_after(&sysfs, &spec, &taken, &c, err, sizeof(err)), 0);
+		assert_string_equal(c.type, "i915-GVTg_V5_4");
+		assert_int_equal(c.available, want);
+		assert_int_equal(plan_take(&taken, &c), 0);
+	}
+	assert_int_equal(plan_choose_after(&sysfs, &spec, &taken, &c, err, sizeof(err)), 0);
+	assert_string_equal(c.type, "i915-GVTg_V5_8");
+	assert_int_equal(c.available, 7);
+	/* Without the count, the same sysfs gives the first type again. */
+	assert_int_equal(plan_choose(&sysfs, &spec, &c, err, sizeof(err)), 0);
+	assert_string_equal(c.type, "i915-GVTg_V5_4");
+	plan_taken_free(&taken);
+	plan_spec_free(&spec);
+}
+
+/* A parent that is not GVT-g's gets no GVT-g hint. */
+static void test_hints_not_gvt(void **state)
+{
+	struct plan_choice c;
+
+	(void)state;
+	assert_int_equal(choose("0000:01:00.0", "nvidia-99", &c), -ENOENT);
+	assert_null(strstr(err, "GVT-g"));
+	assert_non_null(strstr(err, "the driver does not offer it here"));
+	assert_int_equal(choose("mdpy", "mdpy-vga", &c), -ENOENT);
+	assert_null(strstr(err, "GVT-g"));
+	assert_non_null(strstr(err, "its mdev driver is not loaded"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_sources_in_order, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_spec_refusals, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_choose, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_choose_after_counts_taken, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_hints_not_gvt, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
