@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "doctor.h"
 #include "domxml.h"
 #include "hook.h"
 #include "log.h"
@@ -28,6 +29,15 @@
 
 #ifndef VGPU_CONFIG_PATH
 #define VGPU_CONFIG_PATH "/etc/vgpu-hook/vgpu-hook.conf"
+#endif
+#ifndef VGPU_HOOKS_DIR
+#define VGPU_HOOKS_DIR "/etc/libvirt/hooks"
+#endif
+#ifndef VGPU_HOOK_BIN
+#define VGPU_HOOK_BIN "/usr/sbin/vgpu-hook"
+#endif
+#ifndef VGPU_LIBVIRT_QEMU_DIR
+#define VGPU_LIBVIRT_QEMU_DIR "/etc/libvirt/qemu"
 #endif
 #ifndef VGPU_VERSION
 #define VGPU_VERSION "unknown"
@@ -40,6 +50,7 @@ static void usage(FILE *f)
 		"       vgpu-hook [--config FILE] [--dry-run] [--] NAME OP SUBOP EXTRA\n"
 		"       vgpu-hook [--config FILE] --types | --status | --check-config | --cleanup\n"
 		"       vgpu-hook [--config FILE] --forget UUID\n"
+		"       vgpu-hook [--config FILE] --doctor [NAME [FILE]]\n"
 		"       vgpu-hook --help | --version\n"
 		"\n"
 		"Creates a domain's mdev vGPUs on 'prepare begin' and removes the ones it created\n"
@@ -54,9 +65,13 @@ static void usage(FILE *f)
 		"  --cleanup       finish what releases left (vGPUs then in use) and drop stale\n"
 		"                  ownership records\n"
 		"  --forget UUID   delete the ownership record of one vGPU; the device stays\n"
+		"  --doctor        check, one line each, what this host needs to make vGPUs\n"
+		"                  and say how to fix what is wrong; with NAME, also whether\n"
+		"                  that guest could start now (its XML from FILE, '-' for\n"
+		"                  stdin, or libvirt's %s/NAME.xml)\n"
 		"  --config FILE   use FILE instead of %s\n"
 		"                  (tests and demos; libvirt always uses the compiled-in path)\n",
-		VGPU_CONFIG_PATH);
+		VGPU_LIBVIRT_QEMU_DIR, VGPU_CONFIG_PATH);
 }
 
 /* The hook must never write to stdout (for migrate and restore libvirt would take it as
@@ -130,10 +145,68 @@ static int load_for_tool(const char *path, struct config **cfg)
 	return r;
 }
 
+/*
+ * --doctor [NAME [FILE]]: the host's checks, then, for a domain, the dry run of its
+ * `prepare begin`. Exit 0 only when a guest with a vGPU could start now: no check failed,
+ * and the domain's dry run succeeds (or, without a domain, some type has a free instance).
+ */
+static int doctor(const char *path, int argc, char **argv)
+{
+	struct doctor_env de = {
+		.root = "", .proc_root = "/proc", .hooks_dir = VGPU_HOOKS_DIR, .hook_bin = VGPU_HOOK_BIN,
+	};
+	struct doctor_result res;
+	struct config *cfg = NULL;
+	struct hook_env env;
+	char xml[4096];
+	int status;
+
+	if (load_for_tool(path, &cfg) < 0) {
+		printf("FAIL  config: %s cannot be used (above); fix: vgpu-hook --check-config\n",
+		       path);
+		return 1;
+	}
+	doctor_host(&de, cfg, stdout, &res);
+	config_free(cfg);
+	if (argc == 0) {
+		status = res.fails || !res.free_instances;
+		printf("%s: %u failed, %u warnings, %u free vGPU instances\n",
+		       status ? "no vGPU guest can start now" : "a vGPU guest can start now",
+		       res.fails, res.warns, res.free_instances);
+		return status;
+	}
+	if (argc == 2 && strcmp(argv[1], "-") == 0) {
+		xml[0] = '\0';
+	} else {
+		if (argc == 2)
+			snprintf(xml, sizeof(xml), "%s", argv[1]);
+		else
+			snprintf(xml, sizeof(xml), "%s/%s.xml", VGPU_LIBVIRT_QEMU_DIR, argv[0]);
+		int fd = open(xml, O_RDONLY | O_CLOEXEC);
+
+		if (fd < 0) {
+			printf("FAIL  domain: %s: %s; fix: virsh dumpxml %s | vgpu-hook --doctor %s -"
+			       "\n", xml, strerror(errno), argv[0], argv[0]);
+			return 1;
+		}
+		dup2(fd, STDIN_FILENO);
+		close(fd);
+	}
+	fflush(stdout);
+	char *args[] = { argv[0], (char *)"prepare", (char *)"begin", (char *)"-" };
+
+	hook_env_init(&env, path);
+	env.plan_out = stdout;
+	status = run_hook(&env, args);
+	printf("%s %s start now: %u failed, %u warnings\n", argv[0],
+	       status || res.fails ? "cannot" : "can", res.fails, res.warns);
+	return status || res.fails ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
 	enum { MODE_NONE, MODE_DRY, MODE_TYPES, MODE_STATUS, MODE_CHECK, MODE_CLEANUP,
-	       MODE_FORGET } mode = MODE_NONE;
+	       MODE_FORGET, MODE_DOCTOR } mode = MODE_NONE;
 	static const struct option opts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "dry-run", no_argument, NULL, 'n' },
@@ -142,6 +215,7 @@ int main(int argc, char **argv)
 		{ "check-config", no_argument, NULL, 'C' },
 		{ "cleanup", no_argument, NULL, 'L' },
 		{ "forget", required_argument, NULL, 'F' },
+		{ "doctor", no_argument, NULL, 'D' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -171,14 +245,15 @@ int main(int argc, char **argv)
 		case 'C':
 		case 'L':
 		case 'F':
+		case 'D':
 			if (mode != MODE_NONE) {
 				fprintf(stderr, "vgpu-hook: give one of --dry-run, --types, --status, "
-					"--check-config, --cleanup, --forget\n");
+					"--check-config, --cleanup, --forget, --doctor\n");
 				return 2;
 			}
 			mode = c == 'n' ? MODE_DRY : c == 't' ? MODE_TYPES
 			     : c == 's' ? MODE_STATUS : c == 'C' ? MODE_CHECK
-			     : c == 'L' ? MODE_CLEANUP : MODE_FORGET;
+			     : c == 'L' ? MODE_CLEANUP : c == 'F' ? MODE_FORGET : MODE_DOCTOR;
 			if (c == 'F')
 				forget = optarg;
 			break;
@@ -223,6 +298,12 @@ int main(int argc, char **argv)
 			return 2;
 		}
 		return report_check_config(path, 0, stdout);
+	case MODE_DOCTOR:
+		if (argc > 2) {
+			fprintf(stderr, "vgpu-hook: --doctor takes at most NAME and FILE\n");
+			return 2;
+		}
+		return doctor(path, argc, argv);
 	case MODE_CLEANUP: {
 		char err[MSG_LINE_MAX];
 

@@ -15,7 +15,12 @@ DESTDIR=$T/root cmake --install "$B" >"$T/log" 2>&1
 check_eq "install: exit" "$?" 0
 R=$T/root
 check "binary in sbin" test -x "$R/usr/sbin/vgpu-hook"
-check "nothing in libexec" test ! -e "$R/usr/libexec/vgpu-hook"
+check "the hook is not in libexec" test ! -e "$R/usr/libexec/vgpu-hook/vgpu-hook"
+if [ -n "${VGPU_INHIBIT:-}" ]; then
+	check "vgpu-inhibit in libexec" test -x "$R/usr/libexec/vgpu-hook/vgpu-inhibit"
+	check "its unit, naming it" grep -q '^ExecStart=/usr/libexec/vgpu-hook/vgpu-inhibit$' \
+		"$R"/lib/systemd/system/vgpu-inhibit.service
+fi
 check_eq "registered in qemu.d" "$(readlink "$R/etc/libvirt/hooks/qemu.d/vgpu-hook")" /usr/sbin/vgpu-hook
 check "example config installed" grep -q '^\[defaults\]' "$R/etc/vgpu-hook/vgpu-hook.conf"
 echo "# mine" >"$R/etc/vgpu-hook/vgpu-hook.conf"
