@@ -12,6 +12,7 @@ DESTDIR=$T/root cmake --install "$B" >"$T/log" 2>&1
 check_eq "install: exit" "$?" 0
 pages="man8/vgpu-hook.8 man5/vgpu-hook.conf.5"
 [ -e "$B/xml/vgpu-xml" ] && pages="$pages man1/vgpu-xml.1"
+[ -e "$B/inhibit/vgpu-inhibit" ] && pages="$pages man8/vgpu-inhibit.8"
 for p in $pages; do
 	check "$p installed as it is in docs/man" cmp -s "$S/docs/man/${p#*/}" "$T/root$MANDIR/$p"
 done

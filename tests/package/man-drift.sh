@@ -3,9 +3,9 @@
 # The man pages cannot drift from the code: every long option that --help prints is in its
 # page's OPTIONS (and every one there is in --help), and every config key the parser knows
 # (lib/config.c) is in the example config and in vgpu-hook.conf(5)'s KEYS, and no other.
-# Usage: man-drift.sh SOURCE_DIR VGPU_HOOK [VGPU_XML]
+# Usage: man-drift.sh SOURCE_DIR VGPU_HOOK [VGPU_XML [VGPU_INHIBIT]]
 set -u
-S=$1 HOOK=$2 XML=${3:-}
+S=$1 HOOK=$2 XML=${3:-} INHIBIT=${4:-}
 . "$S/tests/hook/lib.sh"
 command -v mandoc >/dev/null || skip "mandoc not found (apt-get install mandoc)"
 
@@ -31,6 +31,7 @@ compare() {
 }
 compare "$HOOK" vgpu-hook.8
 if [ -n "$XML" ]; then compare "$XML" vgpu-xml.1; fi
+if [ -n "$INHIBIT" ]; then compare "$INHIBIT" vgpu-inhibit.8; fi
 
 code=$(grep -o 'strcmp(name, "[a-z_]*")' "$S/lib/config.c" | cut -d'"' -f2 | sort -u)
 example=$(sed -n 's/^#\{0,1\}\([a-z_]*\) = .*/\1/p' "$S/config/vgpu-hook.conf" | sort -u)

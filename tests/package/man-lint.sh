@@ -6,7 +6,7 @@ set -u
 . "$(dirname "$0")/../hook/lib.sh"
 command -v mandoc >/dev/null || skip "mandoc not found (apt-get install mandoc)"
 pages=("$1"/*.[1-8])
-check_eq "the three pages are there" "${#pages[@]}" 3
+check_eq "the four pages are there" "${#pages[@]}" 4
 for p in "${pages[@]}"; do
 	out=$(mandoc -T lint -W warning "$p" 2>&1)
 	check_eq "mandoc -T lint -W warning $(basename "$p")" "$out" ""
