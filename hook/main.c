@@ -49,6 +49,7 @@ static void usage(FILE *f)
 		"Usage: vgpu-hook NAME OP SUBOP EXTRA   (as libvirt runs it; domain XML on stdin)\n"
 		"       vgpu-hook [--config FILE] [--dry-run] [--] NAME OP SUBOP EXTRA\n"
 		"       vgpu-hook [--config FILE] --types | --status | --check-config | --cleanup\n"
+		"       vgpu-hook [--config FILE] --reclaim\n"
 		"       vgpu-hook [--config FILE] --forget UUID\n"
 		"       vgpu-hook [--config FILE] --doctor [NAME [FILE]]\n"
 		"       vgpu-hook --help | --version\n"
@@ -64,6 +65,8 @@ static void usage(FILE *f)
 		"  --check-config  validate the config file and report FILE:LINE errors\n"
 		"  --cleanup       finish what releases left (vGPUs then in use) and drop stale\n"
 		"                  ownership records\n"
+		"  --reclaim       --cleanup, and remove each vGPU no process holds whose record\n"
+		"                  is 5 minutes old: a leak, no guest runs or starts with it\n"
 		"  --forget UUID   delete the ownership record of one vGPU; the device stays\n"
 		"  --doctor        check, one line each, what this host needs to make vGPUs\n"
 		"                  and say how to fix what is wrong; with NAME, also whether\n"
@@ -206,7 +209,7 @@ static int doctor(const char *path, int argc, char **argv)
 int main(int argc, char **argv)
 {
 	enum { MODE_NONE, MODE_DRY, MODE_TYPES, MODE_STATUS, MODE_CHECK, MODE_CLEANUP,
-	       MODE_FORGET, MODE_DOCTOR } mode = MODE_NONE;
+	       MODE_FORGET, MODE_DOCTOR, MODE_RECLAIM } mode = MODE_NONE;
 	static const struct option opts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "dry-run", no_argument, NULL, 'n' },
@@ -214,6 +217,7 @@ int main(int argc, char **argv)
 		{ "status", no_argument, NULL, 's' },
 		{ "check-config", no_argument, NULL, 'C' },
 		{ "cleanup", no_argument, NULL, 'L' },
+		{ "reclaim", no_argument, NULL, 'R' },
 		{ "forget", required_argument, NULL, 'F' },
 		{ "doctor", no_argument, NULL, 'D' },
 		{ "help", no_argument, NULL, 'h' },
@@ -244,16 +248,18 @@ int main(int argc, char **argv)
 		case 's':
 		case 'C':
 		case 'L':
+		case 'R':
 		case 'F':
 		case 'D':
 			if (mode != MODE_NONE) {
 				fprintf(stderr, "vgpu-hook: give one of --dry-run, --types, --status, "
-					"--check-config, --cleanup, --forget, --doctor\n");
+					"--check-config, --cleanup, --reclaim, --forget, --doctor\n");
 				return 2;
 			}
 			mode = c == 'n' ? MODE_DRY : c == 't' ? MODE_TYPES
 			     : c == 's' ? MODE_STATUS : c == 'C' ? MODE_CHECK
-			     : c == 'L' ? MODE_CLEANUP : c == 'F' ? MODE_FORGET : MODE_DOCTOR;
+			     : c == 'L' ? MODE_CLEANUP : c == 'R' ? MODE_RECLAIM
+			     : c == 'F' ? MODE_FORGET : MODE_DOCTOR;
 			if (c == 'F')
 				forget = optarg;
 			break;
@@ -304,7 +310,8 @@ int main(int argc, char **argv)
 			return 2;
 		}
 		return doctor(path, argc, argv);
-	case MODE_CLEANUP: {
+	case MODE_CLEANUP:
+	case MODE_RECLAIM: {
 		char err[MSG_LINE_MAX];
 
 		if (argc) {
@@ -312,6 +319,8 @@ int main(int argc, char **argv)
 			return 2;
 		}
 		hook_env_init(&env, path);
+		if (mode == MODE_RECLAIM)
+			env.reclaim_idle_s = HOOK_RECLAIM_IDLE_S;
 		status = hook_cleanup(&env, stdout, err, sizeof(err));
 		if (status) {
 			domxml_one_line(err);

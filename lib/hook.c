@@ -965,10 +965,19 @@ int hook_cleanup(const struct hook_env *env, FILE *out, char *err, size_t errlen
 		const struct owner_record *rec = &run.recs[i];
 		struct mdev_device dev;
 
+		time_t written;
+
 		r = mdev_device_find(&run.sysfs, rec->mdev, &dev);
-		if (rec->pending || r == -ENOENT || (r == 0 && rec->ino && rec->ino != dev.ino))
+		if (rec->pending || r == -ENOENT || (r == 0 && rec->ino && rec->ino != dev.ino)) {
 			release_one(&run, rec);
-		else
+		} else if (r == 0 && env->reclaim_idle_s &&
+			   owner_mtime(&run.store, rec->mdev, &written) == 0 &&
+			   time(NULL) - written >= (time_t)env->reclaim_idle_s) {
+			note(&run, LOG_NOTICE, "vGPU %s of domain %s: its record is %lld s old: "
+			     "reclaiming it unless a process holds it", rec->mdev, rec->domain,
+			     (long long)(time(NULL) - written));
+			release_one(&run, rec);
+		} else
 			fprintf(out, "vGPU %s (%s on %s): kept, domain %s's (it runs or starts; "
 				"its release removes it)\n", rec->mdev, rec->type, rec->parent,
 				rec->domain);

@@ -43,7 +43,16 @@ struct hook_env {
 	const char *proc_root;     /* procfs, to find who holds a vGPU; NULL: "/proc" */
 	const char *dev_root;      /* /dev, for the VFIO nodes; NULL: "/dev" */
 	bool privileged;           /* may create vGPUs and keep records: euid 0 */
+	unsigned reclaim_idle_s;   /* hook_cleanup: reclaim leaked vGPUs (below); 0: never */
 };
+
+/*
+ * A running guest's QEMU holds its vGPU through VFIO from seconds after `prepare begin`
+ * until it stops; a vGPU nobody holds whose record has not been written for this long
+ * belongs to no running or starting guest (libvirtd and QEMU killed, a release that never
+ * ran): `vgpu-hook --reclaim` removes it.
+ */
+#define HOOK_RECLAIM_IDLE_S 300
 
 /* hook_env_init: production defaults for @env (config @path, owner root, real writes, the
  * real /proc and /dev, privileged when the effective uid is 0). */
@@ -65,7 +74,10 @@ int hook_run(const struct hook_env *env, const char *name, const char *op, const
  * hook_cleanup: the host tool's `--cleanup`: under the lock, go through every ownership
  * record and finish what a release left (owner.h `pending`: remove the vGPU once nothing
  * holds it), drop the records whose vGPU is gone or was created again by someone else, and
- * leave the others (a guest that runs or starts). One line per record goes to @out.
+ * leave the others (a guest that runs or starts). With @env->reclaim_idle_s, a vGPU whose
+ * record has not been written for that many seconds is released as its domain's release
+ * would (removed unless a process holds it: then left, pending). One line per record goes
+ * to @out.
  * Bounded by release_timeout like a release. Returns the exit status: 0, or 1 when the
  * config, the state directory or the lock cannot be had (the line in @err).
  */

@@ -258,6 +258,18 @@ int owner_put(struct owner_store *st, const struct owner_record *rec)
 	return r;
 }
 
+int owner_mtime(struct owner_store *st, const char *uuid, time_t *mtime)
+{
+	struct stat sb;
+
+	if (!uuid_ok(uuid))
+		return -EINVAL;
+	if (fstatat(st->dirfd, uuid, &sb, AT_SYMLINK_NOFOLLOW) < 0)
+		return -errno;
+	*mtime = sb.st_mtime;
+	return 0;
+}
+
 int owner_del(struct owner_store *st, const char *uuid)
 {
 	if (!uuid_ok(uuid))

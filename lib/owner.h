@@ -27,6 +27,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <time.h>
 
 #include "mdev.h"
 
@@ -84,6 +85,13 @@ int owner_get(struct owner_store *st, const char *uuid, struct owner_record *rec
  * Returns 0; -EINVAL (a field is empty or invalid); -errno of open/write/fsync/rename.
  */
 int owner_put(struct owner_store *st, const struct owner_record *rec);
+
+/*
+ * owner_mtime: when the record of mdev @uuid was last written (a prepare or a release
+ * writes it; nothing else does), into *@mtime. Returns 0; -ENOENT (no record); -EINVAL
+ * (invalid @uuid); -errno of fstatat(2).
+ */
+int owner_mtime(struct owner_store *st, const char *uuid, time_t *mtime);
 
 /* owner_del: delete the record of mdev @uuid (and a dead remover's marker). Returns 0
  * (also when there was none), -EINVAL, -errno of unlinkat(2). */

@@ -16,6 +16,9 @@ check_eq "install: exit" "$?" 0
 R=$T/root
 check "binary in sbin" test -x "$R/usr/sbin/vgpu-hook"
 check "the hook is not in libexec" test ! -e "$R/usr/libexec/vgpu-hook/vgpu-hook"
+check "the reclaim unit, running the hook" grep -q '^ExecStart=/usr/sbin/vgpu-hook --reclaim$' \
+	"$R"/lib/systemd/system/vgpu-hook-reclaim.service
+check "its timer" grep -q '^OnUnitActiveSec=15min$' "$R"/lib/systemd/system/vgpu-hook-reclaim.timer
 if [ -n "${VGPU_INHIBIT:-}" ]; then
 	check "vgpu-inhibit in libexec" test -x "$R/usr/libexec/vgpu-hook/vgpu-inhibit"
 	check "its unit, naming it" grep -q '^ExecStart=/usr/libexec/vgpu-hook/vgpu-inhibit$' \

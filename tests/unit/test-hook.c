@@ -936,6 +936,67 @@ static void test_cleanup(void **state)
 	free(out);
 }
 
+/* Age the record of @uuid by @s seconds, as if no prepare or release had written it since. */
+static void age_record(struct fx *fx, const char *uuid, time_t s)
+{
+	char *path = tu_fmt("%s/%s", fx->state, uuid);
+	struct timespec t[2] = { { .tv_sec = time(NULL) - s }, { .tv_sec = time(NULL) - s } };
+
+	assert_int_equal(utimensat(AT_FDCWD, path, t, AT_SYMLINK_NOFOLLOW), 0);
+	free(path);
+}
+
+static int cleanup_with(struct fx *fx, unsigned reclaim_idle_s, char **text)
+{
+	char *out = tu_fmt("%s/cleanup", fx->tmp);
+	FILE *f = fopen(out, "w+e");
+	int status;
+
+	fx->env.reclaim_idle_s = reclaim_idle_s;
+	status = hook_cleanup(&fx->env, f, fx->err, sizeof(fx->err));
+	fx->env.reclaim_idle_s = 0;
+	fclose(f);
+	tu_kernel_sync(&fx->kernel);
+	*text = tu_read_file(out);
+	free(out);
+	return status;
+}
+
+/*
+ * libvirtd and QEMU killed with the guest running: no release ever runs. --reclaim removes
+ * the vGPUs nobody holds once their records are old; a fresh record (a guest starting) and
+ * a held vGPU (a guest running) are kept, and --cleanup alone reclaims nothing.
+ */
+static void test_reclaim_leaked(void **state)
+{
+	struct fx *fx = *state;
+	char *text;
+
+	assert_int_equal(call(fx, "two", "prepare", "begin", "-", "two.xml"), 0);
+	assert_int_equal(cleanup_with(fx, HOOK_RECLAIM_IDLE_S, &text), 0);
+	assert_non_null(strstr(text, "vGPU " U1 " (i915-GVTg_V5_4 on " GVT "): kept"));
+	assert_true(device(fx, U1) && device(fx, U2));
+	free(text);
+
+	age_record(fx, U1, HOOK_RECLAIM_IDLE_S + 60);
+	age_record(fx, U2, HOOK_RECLAIM_IDLE_S + 60);
+	assert_int_equal(cleanup_with(fx, 0, &text), 0);
+	assert_true(device(fx, U1) && device(fx, U2));
+	free(text);
+
+	tu_fake_holder(fx->proc, fx->dev, 4243, tu_device_group(fx->root, U2),
+		       "qemu-system-x86", "two", "aaaaaaaa-0000-4000-8000-000000000002");
+	assert_int_equal(cleanup_with(fx, HOOK_RECLAIM_IDLE_S, &text), 0);
+	assert_non_null(strstr(text, "its record is "));
+	assert_non_null(strstr(text, "removed vGPU " U1));
+	assert_false(device(fx, U1));
+	assert_false(record(fx, U1));
+	assert_non_null(strstr(text, "vGPU " U2 " (i915-GVTg_V5_8 on " GVT ") is held by pid 4243"));
+	assert_true(device(fx, U2));
+	assert_true(get_record(fx, U2).pending);
+	free(text);
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -970,6 +1031,7 @@ int main(void)
 		T(test_eexist_while_remove_waits),
 		T(test_dry_run_counts_what_it_takes),
 		T(test_cleanup),
+		T(test_reclaim_leaked),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
