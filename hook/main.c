@@ -48,7 +48,7 @@ static void usage(FILE *f)
 	fprintf(f,
 		"Usage: vgpu-hook NAME OP SUBOP EXTRA   (as libvirt runs it; domain XML on stdin)\n"
 		"       vgpu-hook [--config FILE] [--dry-run] [--] NAME OP SUBOP EXTRA\n"
-		"       vgpu-hook [--config FILE] --types | --status | --check-config | --cleanup\n"
+		"       vgpu-hook [--config FILE] --types | --status [FILE...] | --check-config | --cleanup\n"
 		"       vgpu-hook [--config FILE] --reclaim\n"
 		"       vgpu-hook [--config FILE] --forget UUID\n"
 		"       vgpu-hook [--config FILE] --doctor [NAME [FILE]]\n"
@@ -61,7 +61,9 @@ static void usage(FILE *f)
 		"\n"
 		"  --dry-run       print what the call would do (XML on stdin); change nothing\n"
 		"  --types         list every parent and mdev type with its free instances\n"
-		"  --status        list the mdevs that exist and the domain each was created for\n"
+		"  --status        list the mdevs that exist and the domain each was created for,\n"
+		"                  and whether each guest with a vGPU could start now (those\n"
+		"                  in %s, or the domain XML FILEs given)\n"
 		"  --check-config  validate the config file and report FILE:LINE errors\n"
 		"  --cleanup       finish what releases left (vGPUs then in use) and drop stale\n"
 		"                  ownership records\n"
@@ -74,7 +76,7 @@ static void usage(FILE *f)
 		"                  stdin, or libvirt's %s/NAME.xml)\n"
 		"  --config FILE   use FILE instead of %s\n"
 		"                  (tests and demos; libvirt always uses the compiled-in path)\n",
-		VGPU_LIBVIRT_QEMU_DIR, VGPU_CONFIG_PATH);
+		VGPU_LIBVIRT_QEMU_DIR, VGPU_LIBVIRT_QEMU_DIR, VGPU_CONFIG_PATH);
 }
 
 /* The hook must never write to stdout (for migrate and restore libvirt would take it as
@@ -228,7 +230,7 @@ int main(int argc, char **argv)
 	struct hook_env env;
 	struct config *cfg = NULL;
 	struct mdev_sysfs sysfs = { 0 };
-	int c, status;
+	int c, status, r;
 
 	if (is_hook_call(argc, argv)) {
 		log_open("vgpu-hook", false);
@@ -331,7 +333,7 @@ int main(int argc, char **argv)
 	case MODE_FORGET:
 	case MODE_TYPES:
 	case MODE_STATUS:
-		if (argc) {
+		if (argc && mode != MODE_STATUS) {
 			fprintf(stderr, "vgpu-hook: unexpected argument '%s'\n", argv[0]);
 			return 2;
 		}
@@ -341,6 +343,11 @@ int main(int argc, char **argv)
 		status = mode == MODE_TYPES ? report_types(&sysfs, stdout)
 		       : mode == MODE_STATUS ? report_status(&sysfs, cfg, stdout)
 					     : report_forget(cfg, forget, stdout);
+		/* And for each guest with a vGPU, given or defined in libvirt: could it start? */
+		if (mode == MODE_STATUS &&
+		    (r = report_guests(path, VGPU_LIBVIRT_QEMU_DIR, argv, (size_t)argc, stdout)) < 0)
+			fprintf(stderr, "vgpu-hook: cannot read %s: %s\n", VGPU_LIBVIRT_QEMU_DIR,
+				strerror(-r));
 		config_free(cfg);
 		return status;
 	}

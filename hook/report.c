@@ -1,8 +1,13 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "domxml.h"
 #include "hook.h"
 
 #include "log.h"
@@ -246,4 +251,104 @@ int report_check_config(const char *path, uid_t owner, FILE *out)
 	config_free(cfg);
 	strv_free(&errors);
 	return 0;
+}
+
+static int xml_name(const struct dirent *e)
+{
+	size_t n = strlen(e->d_name);
+
+	return e->d_name[0] != '.' && n > 4 && strcmp(e->d_name + n - 4, ".xml") == 0;
+}
+
+/* How many lines of @plan say @what. */
+static size_t count_lines(const char *plan, const char *what)
+{
+	size_t n = 0;
+
+	for (const char *p = plan; p && (p = strstr(p, what)); p += strlen(what))
+		n++;
+	return n;
+}
+
+int report_guests(const char *config_path, const char *dir, char *const *files, size_t nf,
+		  FILE *out)
+{
+	struct dirent **names = NULL;
+	int n = nf ? (int)nf : scandir(dir, &names, xml_name, alphasort), bad = 0, w = 5;
+	bool header = false;
+
+	if (n < 0)
+		return errno == ENOENT ? 0 : -errno;
+	for (int i = 0; !nf && i < n; i++)
+		if ((int)strlen(names[i]->d_name) - 4 > w)
+			w = (int)strlen(names[i]->d_name) - 4;
+	for (int i = 0; i < n; i++) {
+		char path[PATH_MAX], err[MSG_LINE_MAX] = "", *buf = NULL, *plan = NULL;
+		const char *label = nf ? files[i] : names[i]->d_name;
+		struct domxml *dom = NULL;
+		struct hook_env env;
+		size_t len = 0, planlen = 0;
+		int fd = -1, status;
+
+		if (nf)
+			status = path_fmt(path, sizeof(path), "%s", files[i]);
+		else
+			status = path_fmt(path, sizeof(path), "%s/%s", dir, names[i]->d_name);
+		/* A file named here may be a link (a person's choice); in libvirt's directory, no. */
+		if (status < 0 || (fd = open(path, O_RDONLY | O_CLOEXEC | (nf ? 0 : O_NOFOLLOW))) < 0) {
+			if (!header) {
+				fprintf(out, "\n%-*s  VGPUS  CAN START NOW\n", w, "GUEST");
+				header = true;
+			}
+			fprintf(out, "%-*s  ?      no: cannot open %s: %s\n", w, label, path,
+				strerror(status < 0 ? -status : errno));
+			bad++;
+			continue;
+		}
+		status = domxml_read_fd(fd, DOMXML_MAX_SIZE, &buf, &len);
+		if (status == 0)
+			status = domxml_parse(buf, len, path, &dom, err, sizeof(err));
+		if (status == 0 && !dom->n_mdevs) {
+			domxml_free(dom);
+			free(buf);
+			close(fd);
+			continue;
+		}
+		if (!header) {
+			fprintf(out, "\n%-*s  VGPUS  CAN START NOW\n", w, "GUEST");
+			header = true;
+		}
+		if (status < 0) {
+			domxml_one_line(err);
+			fprintf(out, "%-*s  ?      no: %s\n", w, label, *err ? err : strerror(-status));
+			bad++;
+			goto next;
+		}
+		lseek(fd, 0, SEEK_SET);
+		hook_env_init(&env, config_path);
+		FILE *f = open_memstream(&plan, &planlen);
+
+		env.plan_out = f;
+		status = hook_run(&env, dom->name, "prepare", "begin", "-", fd, err, sizeof(err));
+		fclose(f);
+		if (status) {
+			domxml_one_line(err);
+			fprintf(out, "%-*s  %-5zu  no: %s\n", w, dom->name, dom->n_mdevs, err);
+			bad++;
+		} else if (count_lines(plan, "would create") == 0) {
+			fprintf(out, "%-*s  %-5zu  yes, its vGPUs exist (it runs, or they were made "
+				"for it)\n", w, dom->name, dom->n_mdevs);
+		} else {
+			fprintf(out, "%-*s  %-5zu  yes\n", w, dom->name, dom->n_mdevs);
+		}
+		free(plan);
+next:
+		domxml_free(dom);
+		free(buf);
+		close(fd);
+	}
+	for (int i = 0; !nf && i < n; i++)
+		free(names[i]);
+	free(names);
+	return bad;
 }

@@ -30,6 +30,20 @@ int report_types(const struct mdev_sysfs *s, FILE *out);
 int report_status(const struct mdev_sysfs *s, const struct config *cfg, FILE *out);
 
 /*
+ * report_guests: for each of the @n domain XML files @files, or when @n is 0 each domain
+ * libvirt has defined in @dir (its NAME.xml files, as libvirt saves persistent
+ * definitions: /etc/libvirt/qemu), that has mdev hostdevs, one row:
+ * its name, its number of vGPUs, and whether its `prepare begin` would succeed now, by the
+ * same dry run as `--dry-run` with the config @config_path: "yes", "yes, its vGPUs exist"
+ * (running, or made by hand), or "no: " and the line the start would fail with. Reads
+ * files only; libvirt is never called. A definition that cannot be read or parsed gets a
+ * row saying why. Prints nothing when no domain has a vGPU or @dir does not exist.
+ * Returns the number of domains that could not start, or -errno when @dir is unreadable.
+ */
+int report_guests(const char *config_path, const char *dir, char *const *files, size_t n,
+		  FILE *out);
+
+/*
  * report_forget: the host tool's `--forget UUID`: delete the ownership record of vGPU
  * @uuid, under the lock, and leave the device alone (say how to remove it). For a record
  * that stays wrong: its domain is gone, or was redefined elsewhere, and another guest is

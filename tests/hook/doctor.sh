@@ -78,4 +78,16 @@ check_eq "no such definition: exit 1" "$rc" 1
 check_has "no such definition: says where it looked and what to do" "$out" "virsh dumpxml nosuchguest | vgpu-hook --doctor nosuchguest -"
 doctor a b c
 check_eq "too many arguments: usage error" "$rc" 2
+
+# --status FILE...: whether each guest with a vGPU could start now, by the same dry run.
+status() { env -i LC_ALL=C PATH=/usr/sbin:/usr/bin:/sbin:/bin "$HOOK" --config "$T/conf" \
+	--status "$@" >"$T/out" 2>"$T/err"; rc=$?; out=$(cat "$T/out"); }
+status "$T/dom.xml" "$T/bad.xml" "$FIX/domains/none.xml" "$T/missing.xml"
+check_eq "status: exit 0 (the vGPUs' table could be read)" "$rc" 0
+check "status: a startable guest" grep -qE '^one +1 +yes$' "$T/out"
+check "status: an unstartable guest, with the start's one line" \
+	grep -qE '^one +1 +no: one: .*i915-GVTg_V5_99' "$T/out"
+check "status: a guest without vGPU has no row" test "$(grep -c '^none ' "$T/out")" = 0
+check_has "status: a file that cannot be opened says so" "$out" "no: cannot open $T/missing.xml"
+check_eq "status: one header" "$(grep -c '^GUEST  *VGPUS  *CAN START NOW$' "$T/out")" 1
 finish
