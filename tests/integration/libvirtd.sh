@@ -1,10 +1,13 @@
 #!/bin/bash
 # vgpu-hook under a real libvirtd: Debian's libvirtd (QEMU driver) runs in a private mount
-# namespace (daemon.sh) with vgpu-hook as its QEMU hook, and vgpu-sim's bus/mdev as
+# namespace (tests/lib/libvirtd.sh) with vgpu-hook as its QEMU hook, and vgpu-sim's bus/mdev as
 # /sys/bus/mdev. Domains are defined and started with virsh; each check looks at what libvirt
 # reported, which hook calls it made, and the simulator's state.
 # Usage: libvirtd.sh VGPU_HOOK VGPU_SIM      (as root; exit 77 when it cannot run here)
 # KEEP=1 keeps the state directory for a look after the run.
+# This daemon is its own, not the fixture's the vgpu-xml tests share: it must find the hook
+# when it starts, restart, and see vgpu-sim as /sys/bus/mdev. It reads the QEMU capabilities
+# that fixture probed ($VGPU_LIBVIRT_CACHE, or $VGPU_LIBVIRTD/cache), so it probes nothing.
 set -u
 HOOK=$(readlink -f "$1") SIM=$(readlink -f "$2")
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -46,9 +49,12 @@ done
 
 T=$(mktemp -d /tmp/vgpu-int.XXXXXX)
 S=$T/lv M=$T/sys
+if [ -n "${VGPU_LIBVIRT_CACHE:-}" ]; then CACHE=$VGPU_LIBVIRT_CACHE
+elif [ -n "${VGPU_LIBVIRTD:-}" ]; then CACHE=$VGPU_LIBVIRTD/cache
+fi
 URI="qemu+unix:///system?socket=$S/run/libvirt/libvirt-sock"
 export LIBVIRT_DEFAULT_URI=$URI
-. "$HERE/daemon.sh"
+. "$HERE/../lib/libvirtd.sh"
 mkdir -p "$S" "$M"
 
 teardown() {

@@ -1,27 +1,37 @@
-# A private libvirtd for the integration tests; sourced by libvirtd.sh.
+# A private libvirtd for the tests; sourced by tests/integration/libvirtd.sh and by
+# tests/lib/libvirtd-fixture.sh (the ctest fixture the vgpu-xml tests share).
 #
 # Nothing of the host's /etc, /run, /var or /dev is changed. One directory S holds all the
 # daemon writes. A holder process keeps a private mount namespace alive, in which:
 #   S/etc   -> /etc/libvirt        (our own libvirtd.conf, qemu.conf and hooks/qemu)
 #   S/lib   -> /var/lib/libvirt    S/log -> /var/log/libvirt
-#   S/cache -> /var/cache/libvirt  (QEMU capabilities: probed once, kept across restarts)
+#   CACHE   -> /var/cache/libvirt  (QEMU capabilities: probed once, kept across daemons and
+#                                   runs; libvirt re-probes when QEMU, libvirt or the kernel
+#                                   changed)
 #   S/run   -> /run                (the socket: S/run/libvirt/libvirt-sock)
 #   /dev    an overlay on the host's /dev that adds /dev/vfio/vfio, so libvirt accepts an
 #           mdev hostdev (it checks only that the file exists)
 #   /sys/bus  a tmpfs holding bind mounts of every real bus, plus MDEV as /sys/bus/mdev
 # libvirtd is started (and restarted) inside that namespace with nsenter; QEMU, which
-# libvirtd starts, lives there too. Everything mounted in it goes away with its last process.
+# libvirtd starts, lives there too.
 #
-# Uses: S, URI, and sets NS_PID and LV_PID.
+# The holder is the namespace's guard: it is not a child of its caller (setsid -f), so a
+# test killed on its timeout cannot take it along, and it watches an owner process (the
+# test, or ctest for the fixture). When the owner is gone or S/ns/stop appears, it kills
+# every process in the namespace (libvirtd, QEMU and its capabilities probes, hooks),
+# waits for them, and exits; the namespace's mounts go with it.
+#
+# Uses: S, URI, CACHE (default S/cache); sets NS_PID and LV_PID.
 
 NS_PID= LV_PID=
 LV_PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 
 lv_configure() { # lv_configure: the directories and the daemon's configuration
-	mkdir -p "$S/etc/hooks" "$S/lib" "$S/log" "$S/cache" "$S/run/lock" \
+	: "${CACHE:=$S/cache}"
+	mkdir -p "$S/etc/hooks" "$S/lib" "$S/log" "$CACHE" "$S/run/lock" \
 		"$S/ns/upper" "$S/ns/work" "$S/ns/lower" "$S/ns/sysbus"
 	chmod 1777 "$S/run/lock"
-	ln -s /dev/shm "$S/run/shm"
+	ln -sf /dev/shm "$S/run/shm"
 	cat >"$S/etc/libvirtd.conf" <<-EOF
 	unix_sock_rw_perms = "0700"
 	unix_sock_ro_perms = "0700"
@@ -45,15 +55,19 @@ lv_configure() { # lv_configure: the directories and the daemon's configuration
 	chmod 0600 "$S/etc/qemu.conf"
 }
 
-ns_up() { # ns_up MDEV: start the namespace holder, with MDEV as /sys/bus/mdev
-	rm -f "$S/ns/ready"
-	# setpriv: the holder dies with this script, even when the script is killed.
-	unshare --mount --propagation private -- /bin/sh -ec '
-		S=$1 M=$2 D=$1/ns
+starttime() { # starttime PID: the process's start time (field 22 of /proc/PID/stat)
+	sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f20
+}
+
+ns_up() { # ns_up MDEV [OWNER_PID]: start the holder (owner: this shell), MDEV as /sys/bus/mdev
+	local owner=${2:-$$} i=0
+	rm -f "$S/ns/ready" "$S/ns/stop" "$S/ns/pid"
+	setsid -f unshare --mount --propagation private -- /bin/sh -ec '
+		S=$1 M=$2 C=$3 owner=$4 since=$5 D=$1/ns
 		mount --bind "$S/etc" /etc/libvirt
 		mount --bind "$S/lib" /var/lib/libvirt
 		mount --bind "$S/log" /var/log/libvirt
-		mount --bind "$S/cache" /var/cache/libvirt
+		mount --bind "$C" /var/cache/libvirt
 		mount --bind "$S/run" /run
 		mount --rbind /dev "$D/lower"
 		mount -t overlay overlay -o "lowerdir=$D/lower,upperdir=$D/upper,workdir=$D/work" /dev
@@ -69,13 +83,34 @@ ns_up() { # ns_up MDEV: start the namespace holder, with MDEV as /sys/bus/mdev
 		done
 		mkdir /sys/bus/mdev
 		mount --bind "$M" /sys/bus/mdev
+		echo $$ >"$D/pid"
 		: >"$D/ready"
-		exec setpriv --pdeathsig KILL sleep 100000
-	' vgpu-int-ns "$S" "$1" </dev/null >"$S/ns/log" 2>&1 &
-	NS_PID=$!
-	local i=0
+		exec </dev/null
+		alive() { [ "$(sed "s/.*) //" "/proc/$owner/stat" 2>/dev/null | cut -d" " -f20)" = "$since" ]; }
+		while alive && [ ! -e "$D/stop" ]; do sleep 0.5; done
+		ns=$(readlink /proc/$$/ns/mnt)
+		ppid() { sed "s/.*) //" "/proc/$1/stat" 2>/dev/null | cut -d" " -f2; }
+		others() { # in the namespace, but not this shell, its subshells and their commands
+			for f in /proc/[0-9]*/ns/mnt; do
+				p=${f#/proc/}; p=${p%%/*}
+				[ "$p" != $$ ] && [ "$(readlink "$f" 2>/dev/null)" = "$ns" ] || continue
+				q=$p
+				while [ -n "$q" ] && [ "$q" -gt 1 ] && [ "$q" != $$ ]; do q=$(ppid "$q"); done
+				[ "$q" = $$ ] || echo "$p"
+			done
+		}
+		for sig in TERM KILL; do
+			p=$(others)
+			[ -z "$p" ] || kill -$sig $p 2>/dev/null || :
+			i=0
+			while [ -n "$(others)" ] && [ $i -lt 50 ]; do sleep 0.2; i=$((i + 1)); done
+		done
+		left=$(others)
+		[ -z "$left" ] || echo "holder: still in the namespace after SIGKILL: $left"
+		rm -f "$D/ready"
+	' vgpu-lv-ns "$S" "$1" "$CACHE" "$owner" "$(starttime "$owner")" </dev/null >"$S/ns/log" 2>&1
 	while [ ! -e "$S/ns/ready" ]; do
-		if ! kill -0 "$NS_PID" 2>/dev/null || [ $i -ge 100 ]; then
+		if [ $i -ge 100 ]; then
 			echo "cannot set up the namespace:" >&2
 			cat "$S/ns/log" >&2
 			return 1
@@ -83,17 +118,21 @@ ns_up() { # ns_up MDEV: start the namespace holder, with MDEV as /sys/bus/mdev
 		sleep 0.1
 		i=$((i + 1))
 	done
+	NS_PID=$(cat "$S/ns/pid")
 }
 
-lv_start() { # lv_start: start libvirtd in the namespace; wait until it answers (at most 60 s)
-	nsenter -t "$NS_PID" -m -- setpriv --pdeathsig TERM \
+lv_start() { # lv_start [--detach]: start libvirtd in the namespace; wait until it answers
+	# Without --detach, libvirtd is this shell's child and gets SIGTERM when the shell dies;
+	# with it, libvirtd outlives the shell, and the holder stops it. At most 60 s.
+	local i=0 detach=${1:-} guard="setpriv --pdeathsig TERM"
+	[ "$detach" = --detach ] && guard="setsid -f"
+	nsenter -t "$NS_PID" -m -- $guard \
 		env -i PATH="$LV_PATH" LANG=C.UTF-8 /usr/sbin/libvirtd \
 		</dev/null >>"$S/libvirtd.out" 2>&1 &
 	LV_PID=$!
-	local i=0
 	until [ -S "$S/run/libvirt/libvirt-sock" ] &&
 		timeout 10 virsh -q -c "$URI" uri >/dev/null 2>&1; do
-		if ! kill -0 "$LV_PID" 2>/dev/null || [ $i -ge 600 ]; then
+		if [ $i -ge 600 ] || { [ -z "$detach" ] && ! kill -0 "$LV_PID" 2>/dev/null; }; then
 			echo "libvirtd did not come up (see $S/log/libvirtd.log):" >&2
 			tail -20 "$S/libvirtd.out" "$S/log/libvirtd.log" >&2
 			return 1
@@ -101,13 +140,14 @@ lv_start() { # lv_start: start libvirtd in the namespace; wait until it answers 
 		sleep 0.1
 		i=$((i + 1))
 	done
+	[ -z "$detach" ] || LV_PID=$(cat "$S/run/libvirtd.pid")
 }
 
 gone() { # gone PID: the process has exited (or is a zombie)
 	[ ! -e "/proc/$1" ] || [ "$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)" = Z ]
 }
 
-stop_pid() { # stop_pid PID: SIGTERM, then SIGKILL after 10 s; reap it
+stop_pid() { # stop_pid PID: SIGTERM, then SIGKILL after 10 s; reap it if it is our child
 	[ -n "$1" ] || return 0
 	kill -TERM "$1" 2>/dev/null
 	local i=0
@@ -131,6 +171,15 @@ qemu_pids() { # the QEMU processes of this daemon, from its pid files
 	done
 }
 
+ns_down() { # ns_down: have the holder kill what is left in the namespace; wait (30 s at most)
+	local i=0
+	[ -n "$NS_PID" ] || return 0
+	: >"$S/ns/stop"
+	while ! gone "$NS_PID" && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
+	gone "$NS_PID" || { echo "the namespace holder $NS_PID did not exit" >&2; return 1; }
+	NS_PID=
+}
+
 lv_down() { # lv_down: destroy the guests (so their hooks run), stop libvirtd, QEMU, namespace
 	local d p i
 	if [ -n "$LV_PID" ] && ! gone "$LV_PID"; then
@@ -144,6 +193,5 @@ lv_down() { # lv_down: destroy the guests (so their hooks run), stop libvirtd, Q
 		i=0
 		while ! gone "$p" && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
 	done
-	stop_pid "$NS_PID"
-	NS_PID=
+	ns_down
 }
