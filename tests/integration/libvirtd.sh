@@ -75,11 +75,10 @@ lv_configure
 mkdir -p "$T/no-mdev"
 ns_up "$T/no-mdev" || abort "cannot set up the daemon's namespace"
 NS=$(readlink "/proc/$NS_PID/ns/mnt")
-in_ns() { nsenter -t "$NS_PID" -m -- "$@"; }
-in_ns "$SIM" --profile desktop-1g "$M" || abort "cannot mount vgpu-sim on $M"
-in_ns mount --bind "$M/bus/mdev" /sys/bus/mdev || abort "cannot bind vgpu-sim's bus/mdev"
+ns_exec "$SIM" --profile desktop-1g "$M" || abort "cannot mount vgpu-sim on $M"
+ns_exec mount --bind "$M/bus/mdev" /sys/bus/mdev || abort "cannot bind vgpu-sim's bus/mdev"
 V=/proc/$NS_PID/root$M # its absolute symlinks lead out of V: write() follows them in the namespace
-write() { in_ns sh -c 'echo "$1" >"$2"' write "$1" "$M/$2"; } # write TEXT PATH: PATH under M
+write() { ns_exec sh -c 'echo "$1" >"$2"' write "$1" "$M/$2"; } # write TEXT PATH: PATH under M
 SIM_PID=$(pgrep -nf "^$SIM .*$M\$")
 state() { cat "$V/.vgpu-sim/state"; }
 ctl() { echo "$1" >"$V/.vgpu-sim/control"; }

@@ -53,6 +53,7 @@ lv_configure() { # lv_configure: the directories and the daemon's configuration
 	namespaces = [ ]
 	EOF
 	chmod 0600 "$S/etc/qemu.conf"
+	echo "$S" >"$S/etc/vgpu-test-private"
 }
 
 starttime() { # starttime PID: the process's start time (field 22 of /proc/PID/stat)
@@ -121,12 +122,23 @@ ns_up() { # ns_up MDEV [OWNER_PID]: start the holder (owner: this shell), MDEV a
 	NS_PID=$(cat "$S/ns/pid")
 }
 
+ns_exec() { # ns_exec COMMAND...: run it in the namespace, under the holder's root directory
+	# Entering a mount namespace resets the root to the namespace's: in a chroot, that is the
+	# root outside it, where none of these mounts are (-r, -w: the holder's root and cwd).
+	nsenter -t "$NS_PID" -m -r -w -- "$@"
+}
+
 lv_start() { # lv_start [--detach]: start libvirtd in the namespace; wait until it answers
 	# Without --detach, libvirtd is this shell's child and gets SIGTERM when the shell dies;
 	# with it, libvirtd outlives the shell, and the holder stops it. At most 60 s.
 	local i=0 detach=${1:-} guard="setpriv --pdeathsig TERM"
 	[ "$detach" = --detach ] && guard="setsid -f"
-	nsenter -t "$NS_PID" -m -- $guard \
+	# Never a daemon on the host's /etc/libvirt and /run: the namespace must show ours.
+	if [ "$(ns_exec cat /etc/libvirt/vgpu-test-private 2>/dev/null)" != "$S" ]; then
+		echo "the namespace does not show $S/etc as /etc/libvirt: libvirtd not started" >&2
+		return 1
+	fi
+	ns_exec $guard \
 		env -i PATH="$LV_PATH" LANG=C.UTF-8 /usr/sbin/libvirtd \
 		</dev/null >>"$S/libvirtd.out" 2>&1 &
 	LV_PID=$!
@@ -134,7 +146,7 @@ lv_start() { # lv_start [--detach]: start libvirtd in the namespace; wait until 
 		timeout 10 virsh -q -c "$URI" uri >/dev/null 2>&1; do
 		if [ $i -ge 600 ] || { [ -z "$detach" ] && ! kill -0 "$LV_PID" 2>/dev/null; }; then
 			echo "libvirtd did not come up (see $S/log/libvirtd.log):" >&2
-			tail -20 "$S/libvirtd.out" "$S/log/libvirtd.log" >&2
+			tail -n 20 "$S/libvirtd.out" "$S/log/libvirtd.log" >&2
 			return 1
 		fi
 		sleep 0.1
