@@ -9,7 +9,8 @@
 #         the reason in DIR/none when it cannot run here (no root, no libvirtd), 1 when the
 #         daemon does not come up.
 #   down  stops the daemon and everything in its namespace (QEMU, probes), checks that none
-#         of it is left, and removes the state; the capabilities cache is kept.
+#         of it is left, and removes the state; the capabilities cache is kept. If libvirtd
+#         died during the run (the holder starts it again), it says when, and keeps its log.
 # The cache is $VGPU_LIBVIRT_CACHE (scripts/test: one for all its builds), or DIR/cache.
 # A test reads DIR/uri; without it, DIR/none says why there is no daemon.
 set -u
@@ -34,6 +35,7 @@ up() {
 	ns_up "$S/mdev" "$PPID" || exit 1
 	t0=$(date +%s)
 	lv_start --detach || { ns_down; exit 1; }
+	echo "$LV_PID" >"$S/ns/supervise"
 	echo "libvirtd up in $(($(date +%s) - t0)) s (pid $LV_PID, state $S, owner: ctest $PPID)"
 	t0=$(date +%s)
 	if ! timeout 500 virsh -q -c "$URI" capabilities >"$S/capabilities.xml" 2>"$S/virsh.err"; then
@@ -65,6 +67,11 @@ down() {
 		[ -z "$left" ] || { echo "FAIL: left in the daemon's namespace:$left" >&2; exit 1; }
 	fi
 	cat "$S/ns/log"
+	if [ -s "$S/ns/restarts" ]; then # not a failure here: the test that met it says so
+		echo "WARNING: libvirtd died during the run and was started again:"
+		cat "$S/ns/restarts"
+		cp "$S/log/libvirtd.log" "$F/libvirtd.log" && echo "its log: $F/libvirtd.log"
+	fi
 	! grep -q " $S" /proc/mounts || { echo "FAIL: mounts left under $S" >&2; exit 1; }
 	rm -rf --one-file-system "$S"
 	echo "libvirtd stopped; nothing left"

@@ -19,7 +19,9 @@
 # test killed on its timeout cannot take it along, and it watches an owner process (the
 # test, or ctest for the fixture). When the owner is gone or S/ns/stop appears, it kills
 # every process in the namespace (libvirtd, QEMU and its capabilities probes, hooks),
-# waits for them, and exits; the namespace's mounts go with it.
+# waits for them, and exits; the namespace's mounts go with it. Until then, it starts a
+# supervised libvirtd again if it dies (libvirt 9.0 has crashed on the vgpu-xml tests'
+# domains), and says so in S/ns/restarts.
 #
 # Uses: S, URI, CACHE (default S/cache); sets NS_PID and LV_PID.
 
@@ -62,7 +64,7 @@ starttime() { # starttime PID: the process's start time (field 22 of /proc/PID/s
 
 ns_up() { # ns_up MDEV [OWNER_PID]: start the holder (owner: this shell), MDEV as /sys/bus/mdev
 	local owner=${2:-$$} i=0
-	rm -f "$S/ns/ready" "$S/ns/stop" "$S/ns/pid"
+	rm -f "$S/ns/ready" "$S/ns/stop" "$S/ns/pid" "$S/ns/supervise" "$S/ns/restarts"
 	setsid -f unshare --mount --propagation private -- /bin/sh -ec '
 		S=$1 M=$2 C=$3 owner=$4 since=$5 D=$1/ns
 		mount --bind "$S/etc" /etc/libvirt
@@ -88,7 +90,22 @@ ns_up() { # ns_up MDEV [OWNER_PID]: start the holder (owner: this shell), MDEV a
 		: >"$D/ready"
 		exec </dev/null
 		alive() { [ "$(sed "s/.*) //" "/proc/$owner/stat" 2>/dev/null | cut -d" " -f20)" = "$since" ]; }
-		while alive && [ ! -e "$D/stop" ]; do sleep 0.5; done
+		live() { [ -n "$1" ] && [ -n "$(sed -n "s/.*) \([^Z]\).*/\1/p" "/proc/$1/stat" 2>/dev/null)" ]; }
+		while alive && [ ! -e "$D/stop" ]; do
+			# Supervised (S/ns/supervise holds its pid): a libvirtd that died is started again.
+			p=$(cat "$D/supervise" 2>/dev/null) || p=
+			if [ -n "$p" ] && ! live "$p"; then
+				echo "$(date +%T) libvirtd $p died; started again" >>"$D/restarts"
+				setsid -f env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+					LANG=C.UTF-8 /usr/sbin/libvirtd </dev/null >>"$S/libvirtd.out" 2>&1
+				i=0
+				until live "$(cat /run/libvirtd.pid 2>/dev/null)" || [ $i -ge 300 ]; do
+					sleep 0.1; i=$((i + 1))
+				done
+				cat /run/libvirtd.pid >"$D/supervise" 2>/dev/null || rm -f "$D/supervise"
+			fi
+			sleep 0.5
+		done
 		ns=$(readlink /proc/$$/ns/mnt)
 		ppid() { sed "s/.*) //" "/proc/$1/stat" 2>/dev/null | cut -d" " -f2; }
 		others() { # in the namespace, but not this shell, its subshells and their commands
