@@ -1,11 +1,14 @@
 #!/bin/bash
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # vgpu-hook under a real libvirtd: Debian's libvirtd (QEMU driver) runs in a private mount
-# namespace (daemon.sh) with vgpu-hook as its QEMU hook, and vgpu-sim's bus/mdev as
+# namespace (tests/lib/libvirtd.sh) with vgpu-hook as its QEMU hook, and vgpu-sim's bus/mdev as
 # /sys/bus/mdev. Domains are defined and started with virsh; each check looks at what libvirt
 # reported, which hook calls it made, and the simulator's state.
 # Usage: libvirtd.sh VGPU_HOOK VGPU_SIM      (as root; exit 77 when it cannot run here)
 # KEEP=1 keeps the state directory for a look after the run.
+# This daemon is its own, not the fixture's the vgpu-xml tests share: it must find the hook
+# when it starts, restart, and see vgpu-sim as /sys/bus/mdev. It reads the QEMU capabilities
+# that fixture probed ($VGPU_LIBVIRT_CACHE, or $VGPU_LIBVIRTD/cache), so it probes nothing.
 set -u
 HOOK=$(readlink -f "$1") SIM=$(readlink -f "$2")
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -47,16 +50,16 @@ done
 
 T=$(mktemp -d /tmp/vgpu-int.XXXXXX)
 S=$T/lv M=$T/sys
+if [ -n "${VGPU_LIBVIRT_CACHE:-}" ]; then CACHE=$VGPU_LIBVIRT_CACHE
+elif [ -n "${VGPU_LIBVIRTD:-}" ]; then CACHE=$VGPU_LIBVIRTD/cache
+fi
 URI="qemu+unix:///system?socket=$S/run/libvirt/libvirt-sock"
 export LIBVIRT_DEFAULT_URI=$URI
-. "$HERE/daemon.sh"
+. "$HERE/../lib/libvirtd.sh"
 mkdir -p "$S" "$M"
 
-teardown() {
+teardown() { # the holder ends vgpu-sim with the rest of the namespace
 	lv_down
-	if mountpoint -q "$M"; then
-		umount "$M" 2>/dev/null || fusermount3 -u "$M" 2>/dev/null || umount -l "$M"
-	fi
 }
 on_exit() {
 	teardown
@@ -66,11 +69,20 @@ on_exit() {
 trap on_exit EXIT
 trap 'fail interrupted; exit 130' INT TERM
 
-# --- the simulator, the hook, the daemon -------------------------------------------------
-"$SIM" --profile desktop-1g "$M" || abort "cannot mount vgpu-sim on $M"
+# --- the daemon's namespace, the simulator, the hook, the daemon -------------------------
+# vgpu-sim is mounted in the daemon's mount namespace, so it ends with the namespace whatever
+# ends this test (tests/lib/libvirtd.sh); this shell reaches it as V, through /proc.
+lv_configure
+mkdir -p "$T/no-mdev"
+ns_up "$T/no-mdev" || abort "cannot set up the daemon's namespace"
+NS=$(readlink "/proc/$NS_PID/ns/mnt")
+ns_exec "$SIM" --profile desktop-1g "$M" || abort "cannot mount vgpu-sim on $M"
+ns_exec mount --bind "$M/bus/mdev" /sys/bus/mdev || abort "cannot bind vgpu-sim's bus/mdev"
+V=/proc/$NS_PID/root$M # its absolute symlinks lead out of V: write() follows them in the namespace
+write() { ns_exec sh -c 'echo "$1" >"$2"' write "$1" "$M/$2"; } # write TEXT PATH: PATH under M
 SIM_PID=$(pgrep -nf "^$SIM .*$M\$")
-state() { cat "$M/.vgpu-sim/state"; }
-ctl() { echo "$1" >"$M/.vgpu-sim/control"; }
+state() { cat "$V/.vgpu-sim/state"; }
+ctl() { echo "$1" >"$V/.vgpu-sim/control"; }
 records() { ls "$T/state" 2>/dev/null | grep -vc '^lock$'; }
 START=$(state)
 
@@ -80,7 +92,6 @@ chmod 0600 "$T/vgpu-hook.conf"
 # The QEMU hook: vgpu-hook, as libvirt would run it, plus a log line per call with its exit
 # status and the bytes it wrote on stdout (which libvirt would otherwise swallow). A file
 # T/pause.NAME.OP holds that call until the file is removed (at most 30 s).
-lv_configure
 cat >"$T/hook" <<EOF
 #!/bin/sh
 if [ -e "$T/pause.\$1.\$2" ]; then
@@ -109,8 +120,6 @@ ops() { # the calls since the mark for domain $1, as "op subop, op subop, ..."
 }
 
 hook_on
-ns_up "$M/bus/mdev" || abort "cannot set up the daemon's namespace"
-NS=$(readlink "/proc/$NS_PID/ns/mnt")
 t0=$SECONDS
 lv_start || abort "libvirtd did not start"
 echo "libvirtd up in $((SECONDS - t0)) s (pid $LV_PID, state $S)"
@@ -200,7 +209,7 @@ check_eq "2 vGPU: no ownership record left" "$(records)" 0
 
 # --- 3. a vGPU that cannot be created ---------------------------------------------------
 # Out of instances: someone else holds the one i915-GVTg_V5_1 this GPU has.
-echo "$UF" >"$M/bus/pci/devices/0000:00:02.0/mdev_supported_types/i915-GVTg_V5_1/create"
+write "$UF" bus/pci/devices/0000:00:02.0/mdev_supported_types/i915-GVTg_V5_1/create
 before=$(state)
 mark
 start big
@@ -213,7 +222,7 @@ check_eq "3 full: the hook wrote one line" "$(printf '%s' "$err" | grep -o 'vgpu
 check_eq "3 full: prepare failed, release ran" "$(ops big)" "prepare begin, stopped end, release end"
 check_eq "3 full: nothing leaked, the other vGPU left alone" "$(state)" "$before"
 check_eq "3 full: no ownership record" "$(records)" 0
-echo 1 >"$M/bus/mdev/devices/$UF/remove"
+write 1 "bus/mdev/devices/$UF/remove"
 check_eq "3 full: the simulator is back to its start" "$(state)" "$START"
 
 # The kernel refuses the create (injected ENOSPC).
@@ -291,14 +300,14 @@ check_eq "5 concurrent: no ownership record left" "$(records)" 0
 # --- clean up, and check it -----------------------------------------------------------------
 lpid=$LV_PID
 teardown
-in_ns() { # the processes still in the daemon's mount namespace
+left_in_ns() { # the processes still in the daemon's mount namespace
 	local f
 	for f in /proc/[0-9]*/ns/mnt; do
 		[ "$(readlink "$f" 2>/dev/null)" = "$NS" ] && echo "${f#/proc/}" | cut -d/ -f1
 	done
 }
 check "cleanup: libvirtd stopped" gone "$lpid"
-check_eq "cleanup: no process (libvirtd, QEMU, hook) left in the namespace" "$(in_ns)" ""
+check_eq "cleanup: no process (libvirtd, QEMU, hook) left in the namespace" "$(left_in_ns)" ""
 check_eq "cleanup: no mount left" "$(grep -c " $T" /proc/mounts)" 0
 i=0
 while [ -n "$SIM_PID" ] && ! gone "$SIM_PID" && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done

@@ -1,53 +1,24 @@
 #!/bin/sh
 # SPDX-License-Identifier: LGPL-2.1-or-later
-# vgpu-xml --domain against a private, real libvirtd (QEMU driver) in its own mount namespace
-# (adapted from the project's libvirt harness): fetch, patch, redefine, a VNC password that
-# survives, clear errors; and domains made by `virt-install --print-xml`, patched and accepted.
+# vgpu-xml --domain against a private, real libvirtd (QEMU driver) in its own mount namespace:
+# the one of the ctest fixture "libvirtd" (tests/lib/libvirtd-fixture.sh), whose URI is in
+# $VGPU_LIBVIRTD/uri. Fetch, patch, redefine, a VNC password that survives, clear errors; and
+# domains made by `virt-install --print-xml`, patched and accepted. It undefines what it
+# defined, so the daemon is as it found it.
 #   domain.sh VGPU_XML FIXTURES_DIR
 set -u
 X=$1 F=$2
 skip() { echo "skip: $*"; exit 77; }
-[ "$(id -u)" = 0 ] || skip "needs root to run a private libvirtd"
-for t in libvirtd virsh unshare qemu-system-x86_64; do
-	command -v $t >/dev/null || skip "$t missing (apt-get install libvirt-daemon-system libvirt-clients qemu-system-x86 util-linux)"
-done
+[ -s "${VGPU_LIBVIRTD:-}/uri" ] || skip "no private libvirtd: $(cat "${VGPU_LIBVIRTD:-}/none" 2>/dev/null ||
+	echo "run it with ctest, which starts one (fixture libvirtd)")"
+URI=$(cat "$VGPU_LIBVIRTD/uri") LV=$(cat "$VGPU_LIBVIRTD/state")
 S=$(mktemp -d) || exit 1
+DOMS="minimal w10-uefi w10-bios linux-gl pci-first"
 stop() {
-	[ -s "$S/libvirtd.pid" ] && kill "$(cat "$S/libvirtd.pid")" 2>/dev/null
-	sleep 0.5; rm -rf "$S"
+	for d in $DOMS; do virsh -q -c "$URI" undefine --nvram "$d" >/dev/null 2>&1; done
+	rm -rf "$S"
 }
 trap stop EXIT
-mkdir -p "$S/etc" "$S/lib" "$S/run/lock" "$S/log" "$S/cache"
-cp -a /etc/libvirt/. "$S/etc/"
-rm -rf "$S/etc/hooks" "$S/etc/qemu/networks/autostart" "$S/etc/qemu/"*.xml 2>/dev/null
-cat >>"$S/etc/libvirtd.conf" <<CONF
-unix_sock_rw_perms = "0700"
-auth_unix_rw = "none"
-auth_unix_ro = "none"
-log_outputs = "3:file:/var/log/libvirt/libvirtd.log"
-CONF
-cat >>"$S/etc/qemu.conf" <<CONF
-user = "root"
-group = "root"
-stdio_handler = "file"
-cgroup_controllers = [ ]
-CONF
-unshare --mount --propagation private -- /bin/sh -ec '
-	S=$1
-	mount --bind "$S/etc" /etc/libvirt
-	mount --bind "$S/lib" /var/lib/libvirt
-	mount --bind "$S/log" /var/log/libvirt
-	mount --bind "$S/cache" /var/cache/libvirt
-	mount --bind "$S/run" /run
-	cd /
-	exec env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 \
-		libvirtd --daemon --pid-file "$S/libvirtd.pid"
-' sh "$S" </dev/null >"$S/daemon.out" 2>&1 || skip "cannot start libvirtd: $(cat "$S/daemon.out")"
-URI="qemu+unix:///system?socket=$S/run/libvirt/libvirt-sock"
-i=0
-until virsh -q -c "$URI" uri >/dev/null 2>&1; do
-	i=$((i + 1)); [ $i -lt 300 ] || skip "libvirtd did not come up"; sleep 0.1
-done
 
 fails=0
 ok() { printf 'ok   %s\n' "$1"; }
@@ -79,7 +50,7 @@ $X --domain minimal --connect "$URI" --check >"$T/out" 2>&1
 check "domain: --check clean" [ $? -eq 0 ]
 $X --domain minimal --connect "$URI" --dry-run --remove-vgpu >"$T/out" 2>/dev/null
 check "domain: --dry-run prints" grep -q "<name>minimal</name>" "$T/out"
-check "domain: --dry-run does not define" grep -q "ua-vgpu0" "$S/etc/qemu/minimal.xml"
+check "domain: --dry-run does not define" grep -q "ua-vgpu0" "$LV/etc/qemu/minimal.xml"
 $X --domain nosuch --connect "$URI" --opregion 2>"$T/err"
 check "unknown domain: exit 1" [ $? -eq 1 ]
 check "unknown domain: one line" [ "$(wc -l <"$T/err")" = 1 ] && grep -q "^vgpu-xml: domain nosuch: .*nosuch" "$T/err"

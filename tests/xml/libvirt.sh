@@ -1,10 +1,13 @@
 #!/bin/sh
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # vgpu-xml output accepted by real libvirt: virt-xml-validate, `virsh define --validate` and
-# `virsh domxml-to-native qemu-argv` on the embedded QEMU driver (qemu:///embed, no daemon;
-# the test driver drops overrides, so it is no use here). The vGPU's -device JSON must carry
-# each property asked for, and no other device any of them.
+# `virsh domxml-to-native qemu-argv` on a real QEMU driver (the test driver drops overrides,
+# so it is no use here). The vGPU's -device JSON must carry each property asked for, and no
+# other device any of them.
 #   libvirt.sh VGPU_XML FIXTURES_DIR [UPSTREAM_FIXTURES_DIR]
+# The driver is the private libvirtd of the ctest fixture "libvirtd" ($VGPU_LIBVIRTD/uri),
+# which probed QEMU once; without it (not root), the embedded driver (qemu:///embed), which
+# probes QEMU again on every virsh call: minutes on a loaded machine.
 set -u
 X=$1 F=$2 UP=${3:-}
 for tool in virsh virt-xml-validate qemu-system-x86_64; do
@@ -12,7 +15,12 @@ for tool in virsh virt-xml-validate qemu-system-x86_64; do
 done
 T=$(mktemp -d) || exit 1
 trap 'rm -rf "$T"' EXIT
-URI="qemu:///embed?root=$T/root"
+if [ -s "${VGPU_LIBVIRTD:-}/uri" ]; then
+	URI=$(cat "$VGPU_LIBVIRTD/uri")
+else
+	URI="qemu:///embed?root=$T/root"
+	echo "note: no private libvirtd ($(cat "${VGPU_LIBVIRTD:-}/none" 2>/dev/null)): $URI"
+fi
 fails=0
 ok() { printf 'ok   %s\n' "$1"; }
 no() { printf 'FAIL %s\n' "$1"; fails=$((fails + 1)); }
