@@ -1805,18 +1805,11 @@ static bool xml_text(const char *s)
 	return true;
 }
 
-int patch_apply(struct patch_doc *pd, const struct patch_opts *o, struct strv *changes,
-		char *err, size_t errlen)
+int patch_opts_check(const struct patch_opts *o, char *err, size_t errlen)
 {
-	struct ctx c = { .pd = pd, .doc = pd->doc, .root = xmlDocGetRootElement(pd->doc),
-			 .changes = changes, .err = err, .errlen = errlen };
+	struct ctx c = { .err = err, .errlen = errlen };
 	char uuid[MDEV_UUID_LEN + 1];
-	xmlNodePtr first = xmlFirstElementChild(c.root);
-	size_t before = changes->n;
-	int r = 0;
 
-	if (first)
-		indent_of(first, c.unit, sizeof(c.unit));
 	if (o->uuid && mdev_uuid_canon(o->uuid, uuid) < 0)
 		return fail(&c, -EINVAL, "'%s' is not a UUID (like 3c0c5f5e-...)", o->uuid);
 	if (!o->parent != !o->type)
@@ -1837,6 +1830,25 @@ int patch_apply(struct patch_doc *pd, const struct patch_opts *o, struct strv *c
 	if (o->remove && (o->add_vgpu || o->parent || o->opregion || o->ramfb || o->romfile ||
 			  o->xres || o->display || o->migrate_legacy))
 		return fail(&c, -EINVAL, "removing the vGPU goes with no other change");
+	return 0;
+}
+
+int patch_apply(struct patch_doc *pd, const struct patch_opts *o, struct strv *changes,
+		char *err, size_t errlen)
+{
+	struct ctx c = { .pd = pd, .doc = pd->doc, .root = xmlDocGetRootElement(pd->doc),
+			 .changes = changes, .err = err, .errlen = errlen };
+	char uuid[MDEV_UUID_LEN + 1] = "";
+	xmlNodePtr first = xmlFirstElementChild(c.root);
+	size_t before = changes->n;
+	int r = 0;
+
+	if (first)
+		indent_of(first, c.unit, sizeof(c.unit));
+	if ((r = patch_opts_check(o, err, errlen)) < 0)
+		return r;
+	if (o->uuid)
+		mdev_uuid_canon(o->uuid, uuid);
 
 	if (o->remove) {
 		r = remove_vgpus(&c, o->uuid ? uuid : NULL);

@@ -82,6 +82,16 @@ struct patch_opts {
 };
 
 /*
+ * patch_opts_check: whether @o is a valid request, before any document is read (vgpu-xml
+ * checks its options with it, so that a bad value is a usage error).
+ * Returns 0, or -EINVAL with one line in @err (@errlen bytes) naming the value: a malformed
+ * @uuid, @parent or @type, a @romfile that is not UTF-8 text without control characters,
+ * only one of @parent/@type, xres without yres, display off with ramfb or a resolution,
+ * @remove with anything but @uuid.
+ */
+int patch_opts_check(const struct patch_opts *o, char *err, size_t errlen);
+
+/*
  * patch_apply: rewrite the document of @pd as @o asks.
  * Each change is appended to @changes as one human-readable line ("added mdev hostdev
  * 3c0c...", "set override property xres=1920 on ua-vgpu0"); nothing appended means the

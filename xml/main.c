@@ -135,6 +135,7 @@ static const struct option options[] = {
 /* Returns 0, or EXIT_USAGE after printing why; -1 when --help/--version were handled. */
 static int parse_args(int argc, char **argv, struct args *a)
 {
+	char err[256];
 	bool edits;
 	int c;
 
@@ -241,6 +242,11 @@ static int parse_args(int argc, char **argv, struct args *a)
 	if (a->o.display == PATCH_OFF && (a->o.ramfb || a->o.xres)) {
 		fprintf(stderr, "%s: --ramfb and --resolution need the display on, not "
 			"--display=off\n", prog);
+		return EXIT_USAGE;
+	}
+	/* Every option value patch_apply() would refuse is a usage error too. */
+	if (patch_opts_check(&a->o, err, sizeof(err)) < 0) {
+		fprintf(stderr, "%s: %s\n", prog, err);
 		return EXIT_USAGE;
 	}
 	return 0;

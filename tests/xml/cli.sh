@@ -74,6 +74,14 @@ for args in "" "--opregion" "--opregion a b" "--resolution=1920 x" "--resolution
 	$X $args >/dev/null 2>&1 </dev/null
 	check "usage: '$args' exits 2" [ $? -eq 2 ]
 done
+# A bad option value is a usage error whatever it is, checked before the input is read.
+for args in "--add-vgpu=not-a-uuid" "--remove-vgpu=nope" "--parent=../x --type=t" \
+	"--parent=p --type=a/b" "--add-vgpu --romfile=$(printf 'a\001b')"; do
+	$X $args "$F/minimal.in.xml" >"$T/out" 2>"$T/err"
+	check "usage: '$args' on a domain exits 2" [ $? -eq 2 ]
+	check "usage: '$args': one line, nothing written" \
+		[ "$(wc -l <"$T/err")" = 1 ] && [ ! -s "$T/out" ]
+done
 $X --help | grep -q -- "--add-vgpu\[=UUID\]"
 check "--help" [ $? -eq 0 ]
 $X --version | grep -q "^vgpu-xml [0-9]"
