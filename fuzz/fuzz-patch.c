@@ -233,7 +233,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	check_lines(&changes, "change");
 	if (r < 0) {
 		FUZZ_ASSERT(r == -EINVAL || r == -ENOENT || r == -ENOTUNIQ || r == -EEXIST ||
-			    r == -ENOMEM, "patch_apply returned %d: %s", r, err);
+			    r == -ENODEV || r == -ENOMEM, "patch_apply returned %d: %s", r, err);
 		FUZZ_ASSERT(fuzz_one_line(err), "error '%s'", err);
 		goto out;
 	}

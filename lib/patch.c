@@ -1850,6 +1850,15 @@ int patch_apply(struct patch_doc *pd, const struct patch_opts *o, struct strv *c
 	if (o->uuid)
 		mdev_uuid_canon(o->uuid, uuid);
 
+	/* libvirt refuses display='on' without a <graphics> device ("graphics device is needed
+	 * for attribute value 'display=on' in <hostdev>", research/xml-patcher-anchors.md §2),
+	 * and patch_check() reports the override form: refuse both before changing anything. */
+	if (!o->remove && (o->display == PATCH_ON || o->ramfb || o->xres) &&
+	    !child_el(child_el(c.root, "devices"), "graphics"))
+		return fail(&c, -ENODEV, "%s turns the vGPU's display on, which needs a <graphics> "
+			    "device, and the domain has none: add one first (spice with "
+			    "<gl enable='yes'/>, or egl-headless)",
+			    o->ramfb ? "--ramfb" : o->xres ? "--resolution" : "--display=on");
 	if (o->remove) {
 		r = remove_vgpus(&c, o->uuid ? uuid : NULL);
 		if (r == 0 && changes->n > before)

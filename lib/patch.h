@@ -104,7 +104,9 @@ int patch_opts_check(const struct patch_opts *o, char *err, size_t errlen);
  * hostdev to work on has no valid UUID);
  * -ENOENT (a property is asked for but the domain has no mdev hostdev, or none with @uuid:
  * add one with add_vgpu); -ENOTUNIQ (several mdev hostdevs and no @uuid to pick one);
- * -EEXIST (the chosen hostdev's alias is taken by another device); -ENOMEM.
+ * -EEXIST (the chosen hostdev's alias is taken by another device); -ENODEV (@ramfb, a
+ * resolution or display on, and the domain has no <graphics>: libvirt refuses display='on'
+ * without one, and patch_check() reports the override form); -ENOMEM.
  */
 int patch_apply(struct patch_doc *pd, const struct patch_opts *o, struct strv *changes,
 		char *err, size_t errlen);

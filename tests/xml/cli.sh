@@ -56,6 +56,22 @@ check "no mdev: says what to do" grep -q "add one with --add-vgpu" "$T/err"
 $X --opregion "$T/missing.xml" 2>"$T/err"
 check "missing file: one line" grep -q "cannot open $T/missing.xml: No such file" "$T/err"
 
+# Display on without <graphics>: libvirt refuses display='on', and --check reports the
+# override form, so both forms are refused before anything is written.
+for args in "--add-vgpu --native --ramfb" "--add-vgpu --ramfb" "--add-vgpu --resolution=1024x768" \
+	"--add-vgpu --native --display=on"; do
+	cp "$F/headless.in.xml" "$T/headless.xml"
+	$X -i $args "$T/headless.xml" >"$T/out" 2>"$T/err"
+	check "no graphics: '$args' exits 1" [ $? -eq 1 ]
+	check "no graphics: '$args' says why in one line" \
+		[ "$(wc -l <"$T/err")" = 1 ] && grep -q "needs a <graphics> device" "$T/err"
+	check "no graphics: '$args' leaves the file" cmp -s "$T/headless.xml" "$F/headless.in.xml"
+done
+$X --add-vgpu --opregion "$F/headless.in.xml" >"$T/out" 2>/dev/null
+check "no graphics: a display-less vGPU is still added" grep -q 'type=.mdev.' "$T/out"
+$X --check "$T/out" >"$T/findings" 2>/dev/null
+check "no graphics: --check agrees with the edit" [ $? -eq 0 ]
+
 # --check: findings on stdout, exit 1; a clean domain exits 0.
 $X --check "$F/archwiki.in.xml" >"$T/out" 2>/dev/null
 check "check: exit 1 on findings" [ $? -eq 1 ]
