@@ -53,6 +53,7 @@ struct patch_doc {
 	size_t root_off;   /* the root's start tag */
 	size_t root_end;   /* just past the root's end tag */
 	bool raw;          /* tokens are attached: write from the source where possible */
+	bool crlf;         /* the source's lines end in CRLF: so do the lines written */
 	char quote;        /* for attributes of new elements */
 };
 
@@ -108,6 +109,24 @@ static void put_escaped(struct obuf *b, const char *s, char quote)
 		default: put(b, s, 1); break;
 		}
 	}
+}
+
+/* Escape @s for text content; each newline is written as the document's line ending (the
+ * parser turned every CRLF of the source into LF, XML 1.0 §2.11). */
+static void put_text(struct obuf *b, const struct patch_doc *pd, const char *s)
+{
+	for (const char *nl; (nl = strchr(s, '\n')); s = nl + 1) {
+		char *part = strndup(s, (size_t)(nl - s));
+
+		if (!part) {
+			b->oom = true;
+			return;
+		}
+		put_escaped(b, part, 0);
+		free(part);
+		puts_(b, pd->crlf ? "\r\n" : "\n");
+	}
+	put_escaped(b, s, 0);
 }
 
 /* ---- tokens ---- */
@@ -449,6 +468,11 @@ int patch_doc_parse(const char *buf, size_t len, const char *what, struct patch_
 	pd->src[len] = '\0';
 	pd->len = len;
 	pd->quote = '\'';
+	{
+		const char *nl = memchr(buf, '\n', len);
+
+		pd->crlf = nl && nl > buf && nl[-1] == '\r';
+	}
 
 	root = xmlDocGetRootElement(pd->doc);
 	r = lex(pd);
@@ -602,7 +626,7 @@ static void dump_node(struct obuf *b, const struct patch_doc *pd, xmlNodePtr n)
 		if (t && strcmp(t->text, (const char *)n->content) == 0)
 			put(b, pd->src + t->off, t->len);
 		else
-			put_escaped(b, (const char *)n->content, 0);
+			put_text(b, pd, (const char *)n->content);
 		break;
 	case XML_COMMENT_NODE:
 		puts_(b, "<!--");
@@ -642,7 +666,7 @@ int patch_doc_dump(const struct patch_doc *pd, char **out, size_t *len)
 	if (pd->raw)
 		put(&b, pd->src + pd->root_end, pd->len - pd->root_end);
 	else
-		put(&b, "\n", 1);
+		puts_(&b, pd->crlf ? "\r\n" : "\n");
 	if (b.oom) {
 		free(b.p);
 		return -ENOMEM;

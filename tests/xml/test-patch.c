@@ -404,6 +404,47 @@ static void test_errors(void **state)
 					 &pd, err, sizeof(err)), -EINVAL);
 }
 
+/* @s with every LF turned into CRLF; caller frees. */
+static char *crlf(const char *s)
+{
+	char *out = malloc(strlen(s) * 2 + 1), *o = out;
+
+	assert_non_null(out);
+	for (; *s; s++) {
+		if (*s == '\n')
+			*o++ = '\r';
+		*o++ = *s;
+	}
+	*o = '\0';
+	return out;
+}
+
+/* A CRLF file gets CRLF lines: the golden output with CRLF, and the undo gives it back. */
+static void test_crlf(void **state)
+{
+	char *in = tu_read_file(FIXTURES_DIR "/xml/minimal.in.xml");
+	char *want = tu_read_file(FIXTURES_DIR "/xml/minimal-all.out.xml");
+	char *in2 = crlf(in), *want2 = crlf(want), *out, *back;
+	struct patch_opts rm = { .remove = true };
+	size_t n;
+
+	(void)state;
+	out = run(in2, &cases[1].o, &n);   /* minimal-all */
+	assert_true(n > 0);
+	for (const char *p = out; (p = strchr(p, '\n')); p++)
+		if (p == out || p[-1] != '\r')
+			fail_msg("LF without CR at byte %zu:\n%s", (size_t)(p - out), out);
+	assert_string_equal(out, want2);
+	back = run(out, &rm, &n);
+	assert_string_equal(back, in2);
+	free(back);
+	free(out);
+	free(want2);
+	free(in2);
+	free(want);
+	free(in);
+}
+
 /* A new UUID is random and canonical when none is given. */
 static void test_new_uuid(void **state)
 {
@@ -436,6 +477,7 @@ int main(void)
 		cmocka_unit_test(test_check_outputs),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_new_uuid),
+		cmocka_unit_test(test_crlf),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
