@@ -42,6 +42,7 @@ struct tok {
 	struct seg *segs;
 	size_t nsegs;
 	char *text;        /* TOK_TEXT: decoded content at parse time */
+	bool self_close;   /* TOK_STAG not empty: write it as "<x/>" while it has no children */
 };
 
 struct patch_doc {
@@ -603,9 +604,19 @@ static void dump_node(struct obuf *b, const struct patch_doc *pd, xmlNodePtr n)
 		put(b, "<", 1);
 		puts_(b, q);
 		dump_attrs(b, pd, n, t);
-		if (t && (!t->empty || !n->children)) {
+		if (t && t->self_close && !t->empty && !n->children) {
+			/* "<x >" that was "<x />" before a removal emptied it again */
+			put(b, pd->src + t->tail, t->off + t->len - t->tail - 1);
+			puts_(b, "/>");
+			closed = true;
+		} else if (t && (!t->empty || !n->children)) {
 			put(b, pd->src + t->tail, t->off + t->len - t->tail);
 			closed = t->empty;
+		} else if (t) {
+			/* "<x />" gets children: "<x >", so that emptying it gives "<x />" back */
+			put(b, pd->src + t->tail, t->off + t->len - t->tail - 2);
+			puts_(b, ">");
+			closed = false;
 		} else {
 			closed = !n->children;
 			puts_(b, closed ? "/>" : ">");
@@ -686,6 +697,10 @@ struct ctx {
 	struct strv *changes;
 	char *err;
 	size_t errlen;
+	char vgpu[MDEV_UUID_LEN + 1];  /* apply_vgpu(): the vGPU worked on */
+	bool added;                    /* apply_vgpu(): its hostdev was added by this call */
+	bool ns_keep, ns_created;      /* remove_vgpus(): an undo record says the qemu namespace
+					* was there before the add, or that the add declared it */
 };
 
 /* A growable list of nodes. */
@@ -913,11 +928,12 @@ oom:
 	return -ENOMEM;
 }
 
-/* Insert @n before the element @ref, with the same indentation. */
+/* Insert @n before the element @ref, with the same indentation: "\n<indent>" and @n go
+ * before the text that precedes @ref, which stays where it is, so that drop() restores it. */
 static int place_before(struct ctx *c, xmlNodePtr ref, xmlNodePtr n)
 {
+	xmlNodePtr at = ref->prev && ref->prev->type == XML_TEXT_NODE ? ref->prev : ref, t;
 	char ind[128];
-	xmlNodePtr t;
 
 	if (!c->unit[0]) {
 		link_before(ref, n);
@@ -928,8 +944,8 @@ static int place_before(struct ctx *c, xmlNodePtr ref, xmlNodePtr n)
 		xmlFreeNode(n);
 		return -ENOMEM;
 	}
-	link_before(ref, n);
-	link_after(n, t);
+	link_before(at, t);
+	link_after(t, n);
 	return 0;
 }
 
@@ -1096,11 +1112,12 @@ static int override_devices(struct ctx *c, const char *alias, struct nodes *l)
 	return 0;
 }
 
-/* Drop @n's now empty ancestors up to and including <qemu:override>. */
-static void tidy(xmlNodePtr n)
+/* Drop @n's now empty ancestors up to <qemu:override>, which is dropped too unless
+ * @keep_override (an undo that knows whether the add created it). */
+static void tidy(xmlNodePtr n, bool keep_override)
 {
-	while (n && (is_q(n, "frontend") || is_q(n, "device") || is_q(n, "override")) &&
-	       !has_elems(n)) {
+	while (n && (is_q(n, "frontend") || is_q(n, "device") ||
+		     (is_q(n, "override") && !keep_override)) && !has_elems(n)) {
 		xmlNodePtr parent = n->parent;
 		bool last = is_q(n, "override");
 
@@ -1208,7 +1225,7 @@ static int override_unset(struct ctx *c, const char *alias, const char *name, co
 			}
 			if (!has_elems(fe)) {
 				next = NULL;  /* tidy() may free the following nodes too */
-				tidy(fe);
+				tidy(fe, false);
 			}
 		}
 	}
@@ -1242,7 +1259,7 @@ static int runtime_shift(struct ctx *c, const struct nodes *rt, xmlNodePtr x, co
 			xmlNodePtr ov = devs.v[i]->parent;
 
 			drop(devs.v[i]);
-			tidy(ov);
+			tidy(ov, false);
 			r = addf(c->changes, "removed the override of %s", old);
 			continue;
 		}
@@ -1357,7 +1374,10 @@ out:
 
 /* ---- <metadata> ---- */
 
-static xmlNodePtr meta_entry(xmlNodePtr md, const char *uuid, xmlNodePtr *vg_out)
+/* The entry <vgpu:NAME uuid=@uuid/> of the metadata @md (NULL: none); *@vg_out, when
+ * given and NULL, gets the first <vgpu:vgpu>. */
+static xmlNodePtr meta_find(xmlNodePtr md, const char *name, const char *uuid,
+			    xmlNodePtr *vg_out)
 {
 	for (xmlNodePtr vg = md ? md->children : NULL; vg; vg = vg->next) {
 		if (!is_ns_el(vg, DOMXML_NS_VGPU, "vgpu"))
@@ -1368,7 +1388,7 @@ static xmlNodePtr meta_entry(xmlNodePtr md, const char *uuid, xmlNodePtr *vg_out
 			char u[MDEV_UUID_LEN + 1];
 			const char *v = prop(m, "uuid");
 
-			if (is_ns_el(m, DOMXML_NS_VGPU, "mdev") && v &&
+			if (is_ns_el(m, DOMXML_NS_VGPU, name) && v &&
 			    mdev_uuid_canon(v, u) == 0 && strcmp(u, uuid) == 0)
 				return m;
 		}
@@ -1376,9 +1396,15 @@ static xmlNodePtr meta_entry(xmlNodePtr md, const char *uuid, xmlNodePtr *vg_out
 	return NULL;
 }
 
-static int meta_set(struct ctx *c, const char *uuid, const char *parent, const char *type)
+static xmlNodePtr meta_entry(xmlNodePtr md, const char *uuid, xmlNodePtr *vg_out)
 {
-	xmlNodePtr md = child_el(c->root, "metadata"), vg = NULL, m;
+	return meta_find(md, "mdev", uuid, vg_out);
+}
+
+/* The domain's <metadata><vgpu:vgpu> into *@out, made when missing. */
+static int meta_vgpu(struct ctx *c, xmlNodePtr *out)
+{
+	xmlNodePtr md = child_el(c->root, "metadata"), vg = NULL;
 	int r;
 
 	if (!md) {
@@ -1401,14 +1427,8 @@ static int meta_set(struct ctx *c, const char *uuid, const char *parent, const c
 		if (r < 0)
 			return r;
 	}
-	m = meta_entry(md, uuid, &vg);
-	if (m) {
-		if (prop_is(m, "parent", parent) && prop_is(m, "type", type))
-			return 0;
-		if (set_prop(m, "parent", parent) < 0 || set_prop(m, "type", type) < 0)
-			return -ENOMEM;
-		return addf(c->changes, "metadata: mdev %s is now %s on %s", uuid, type, parent);
-	}
+	for (vg = md->children; vg && !is_ns_el(vg, DOMXML_NS_VGPU, "vgpu"); vg = vg->next)
+		;
 	if (!vg) {
 		xmlNsPtr ns;
 
@@ -1422,29 +1442,266 @@ static int meta_set(struct ctx *c, const char *uuid, const char *parent, const c
 		if ((r = place(c, md, NULL, vg)) < 0)
 			return r;
 	}
+	*out = vg;
+	return 0;
+}
+
+static int meta_set(struct ctx *c, const char *uuid, const char *parent, const char *type)
+{
+	xmlNodePtr md = child_el(c->root, "metadata"), vg = NULL, m;
+	int r;
+
+	m = meta_entry(md, uuid, NULL);
+	if (m) {
+		if (prop_is(m, "parent", parent) && prop_is(m, "type", type))
+			return 0;
+		if (set_prop(m, "parent", parent) < 0 || set_prop(m, "type", type) < 0)
+			return -ENOMEM;
+		return addf(c->changes, "metadata: mdev %s is now %s on %s", uuid, type, parent);
+	}
+	if ((r = meta_vgpu(c, &vg)) < 0)
+		return r;
 	if (!(m = new_el(c, vg->ns, "mdev", "uuid", uuid, "parent", parent)) ||
 	    set_prop(m, "type", type) < 0)
 		return -ENOMEM;
+	/* Before the undo record (below), which names what this entry may have created. */
+	for (xmlNodePtr n = vg->children; n; n = n->next)
+		if (is_ns_el(n, DOMXML_NS_VGPU, "added"))
+			return place_before(c, n, m) < 0 ? -ENOMEM :
+			       addf(c->changes, "metadata: mdev %s is %s on %s", uuid, type, parent);
 	if ((r = place(c, vg, NULL, m)) < 0)
 		return r;
 	return addf(c->changes, "metadata: mdev %s is %s on %s", uuid, type, parent);
 }
 
-static int meta_remove(struct ctx *c, const char *uuid)
+/*
+ * The undo record. An add writes <vgpu:added uuid=U created=... empty=.../> next to the
+ * vGPU's <vgpu:mdev> entry, saying which of the containers it put the vGPU into it created
+ * (created=), and which existed with no content at all (empty=, "NAME/" when written as
+ * "<x/>"). --remove-vgpu of a vGPU with a record then removes exactly what the add wrote:
+ * it drops the containers it created once they are empty, empties those that were empty
+ * and keeps every other one, so a domain without an mdev of its own comes back byte for
+ * byte. vgpu-hook reads only <vgpu:mdev>.
+ */
+enum { K_DEVICES, K_METADATA, K_VGPU, K_OVERRIDE, K_QEMU_NS, K_N };
+
+static const char *const kname[K_N] = { "devices", "metadata", "vgpu", "override",
+					"qemu-ns" };
+
+struct record {
+	unsigned int created, empty, closed;   /* bits 1 << K_... */
+};
+
+/* The container @k of the document, or NULL (K_QEMU_NS: see root_qemu_ns). */
+static xmlNodePtr container(struct ctx *c, int k)
+{
+	xmlNodePtr md;
+
+	switch (k) {
+	case K_DEVICES:
+		return child_el(c->root, "devices");
+	case K_METADATA:
+		return child_el(c->root, "metadata");
+	case K_VGPU:
+		md = child_el(c->root, "metadata");
+		for (xmlNodePtr n = md ? md->children : NULL; n; n = n->next)
+			if (is_ns_el(n, DOMXML_NS_VGPU, "vgpu"))
+				return n;
+		return NULL;
+	case K_OVERRIDE:
+		for (xmlNodePtr n = c->root->children; n; n = n->next)
+			if (is_q(n, "override"))
+				return n;
+		return NULL;
+	default:
+		return NULL;
+	}
+}
+
+/* The qemu namespace declared on the root element itself, or NULL. */
+static xmlNsPtr root_qemu_ns(struct ctx *c)
+{
+	for (xmlNsPtr ns = c->root->nsDef; ns; ns = ns->next)
+		if (ns->href && xmlStrEqual(ns->href, BAD_CAST PATCH_NS_QEMU))
+			return ns;
+	return NULL;
+}
+
+/* What exists now: @had, and of that what has no content at all (@bare), written "<x/>"
+ * (@closed). */
+static void shape_of(struct ctx *c, unsigned int *had, unsigned int *bare,
+		     unsigned int *closed)
+{
+	*had = *bare = *closed = 0;
+	for (int k = 0; k < K_N; k++) {
+		xmlNodePtr n = container(c, k);
+		const struct tok *t = n && c->pd->raw ? n->_private : NULL;
+
+		if (k == K_QEMU_NS ? !root_qemu_ns(c) : !n)
+			continue;
+		*had |= 1u << k;
+		if (n && !n->children) {
+			*bare |= 1u << k;
+			if (!t || t->empty)
+				*closed |= 1u << k;
+		}
+	}
+}
+
+static void record_read(xmlNodePtr rec, struct record *r)
+{
+	memset(r, 0, sizeof(*r));
+	for (int pass = 0; pass < 2; pass++) {
+		const char *v = prop(rec, pass ? "empty" : "created");
+
+		while (v && *v) {
+			size_t len = strcspn(v, " ");
+
+			for (int k = 0; k < K_N; k++) {
+				size_t kl = strlen(kname[k]);
+
+				if (pass == 0 && len == kl && strncmp(v, kname[k], kl) == 0) {
+					r->created |= 1u << k;
+				} else if (pass == 1 && (len == kl || (len == kl + 1 && v[kl] == '/')) &&
+					   strncmp(v, kname[k], kl) == 0) {
+					r->empty |= 1u << k;
+					if (len > kl)
+						r->closed |= 1u << k;
+				}
+			}
+			v += len;
+			v += strspn(v, " ");
+		}
+	}
+}
+
+/* Set or unset the attribute @name of @rec to the containers in @bits; *@changed is set
+ * when it changed. */
+static int record_attr(xmlNodePtr rec, const char *name, unsigned int bits,
+		       unsigned int closed, bool *changed)
+{
+	char v[128] = "";
+
+	for (int k = 0; k < K_N; k++)
+		if (bits & (1u << k))
+			snprintf(v + strlen(v), sizeof(v) - strlen(v), "%s%s%s", v[0] ? " " : "",
+				 kname[k], closed & (1u << k) ? "/" : "");
+	if (!v[0]) {
+		if (prop(rec, name)) {
+			*changed = true;
+			xmlUnsetProp(rec, BAD_CAST name);
+		}
+		return 0;
+	}
+	if (prop_is(rec, name, v))
+		return 0;
+	*changed = true;
+	return set_prop(rec, name, v);
+}
+
+/*
+ * After an apply that added the vGPU @uuid (@added) or changed one with a record: note in
+ * its record the containers created or filled since @had/@bare/@closed were taken.
+ */
+static int record_update(struct ctx *c, const char *uuid, bool added, unsigned int had,
+			 unsigned int bare, unsigned int closed)
+{
+	xmlNodePtr rec = meta_find(child_el(c->root, "metadata"), "added", uuid, NULL), vg;
+	unsigned int now, now_bare, now_closed;
+	struct record old = { 0 }, r;
+	bool changed = false, fresh = !rec;
+	int ret;
+
+	if (!rec && !added)
+		return 0;
+	if (!rec) {
+		if ((ret = meta_vgpu(c, &vg)) < 0)
+			return ret;
+		if (!(rec = new_el(c, vg->ns, "added", "uuid", uuid, NULL, NULL)) ||
+		    (ret = place(c, vg, NULL, rec)) < 0)
+			return -ENOMEM;
+	} else {
+		record_read(rec, &old);
+	}
+	shape_of(c, &now, &now_bare, &now_closed);
+	r = old;
+	r.created |= now & ~had;
+	for (int k = 0; k < K_N; k++) {
+		unsigned int bit = 1u << k;
+
+		if ((bare & bit) && !(now_bare & bit) && !(old.empty & bit)) {
+			r.empty |= bit;
+			r.closed |= closed & bit;
+		}
+	}
+	if ((ret = record_attr(rec, "created", r.created, 0, &changed)) < 0 ||
+	    (ret = record_attr(rec, "empty", r.empty, r.closed, &changed)) < 0)
+		return ret;
+	if (!fresh && !changed)
+		return 0;
+	return addf(c->changes, "metadata: recorded what the vGPU %s was added into, for "
+		    "--remove-vgpu", uuid);
+}
+
+/*
+ * Remove the metadata entries of @uuid. Without @keep, a <vgpu:vgpu> and a <metadata> left
+ * empty go too; with it (an undo with a record) they stay for restore().
+ */
+static int meta_remove(struct ctx *c, const char *uuid, bool keep)
 {
 	xmlNodePtr md = child_el(c->root, "metadata"), m, vg;
 
-	while ((m = meta_entry(md, uuid, NULL))) {
+	while ((m = meta_entry(md, uuid, NULL)) || (m = meta_find(md, "added", uuid, NULL))) {
+		bool entry = is_ns_el(m, DOMXML_NS_VGPU, "mdev");
+
 		vg = m->parent;
 		drop(m);
-		if (!has_elems(vg))
+		if (!keep && !has_elems(vg))
 			drop(vg);
-		if (!has_elems(md)) {
+		if (!keep && !has_elems(md)) {
 			drop(md);
 			md = NULL;
 		}
-		if (addf(c->changes, "metadata: removed mdev %s", uuid) < 0)
+		if (entry && addf(c->changes, "metadata: removed mdev %s", uuid) < 0)
 			return -ENOMEM;
+	}
+	return 0;
+}
+
+/* Whether @n has no element, comment, PI or CDATA child (blank text only, or nothing). */
+static bool blank_only(xmlNodePtr n)
+{
+	for (xmlNodePtr ch = n->children; ch; ch = ch->next)
+		if (ch->type != XML_TEXT_NODE || !blank(ch->content))
+			return false;
+	return true;
+}
+
+/* The undo of @rec, once the vGPU, its override and its metadata entries are gone. */
+static int restore(struct ctx *c, const struct record *rec)
+{
+	static const int order[] = { K_OVERRIDE, K_VGPU, K_METADATA, K_DEVICES };
+
+	for (size_t i = 0; i < ARRAY_SIZE(order); i++) {
+		unsigned int bit = 1u << order[i];
+		xmlNodePtr n = container(c, order[i]);
+
+		if (!n || !blank_only(n))
+			continue;
+		if (rec->created & bit) {
+			drop(n);
+		} else if (rec->empty & bit) {
+			struct tok *t = c->pd->raw ? n->_private : NULL;
+
+			while (n->children) {
+				xmlNodePtr ch = n->children;
+
+				xmlUnlinkNode(ch);
+				xmlFreeNode(ch);
+			}
+			if (t && (rec->closed & bit))
+				t->self_close = true;
+		}
 	}
 	return 0;
 }
@@ -1598,9 +1855,22 @@ static int remove_vgpus(struct ctx *c, const char *uuid)
 		char u[MDEV_UUID_LEN + 1];
 		const char *ua = user_alias(mdevs.v[i]);
 
+		xmlNodePtr rn;
+		struct record rec;
+		bool exact;
+
 		if (uuid && (!mdev_uuid(mdevs.v[i], u) || strcmp(u, uuid) != 0))
 			continue;
 		mdev_uuid(mdevs.v[i], u);
+		rn = meta_find(child_el(c->root, "metadata"), "added", u, NULL);
+		exact = rn != NULL;
+		if (exact) {
+			record_read(rn, &rec);
+			if (rec.created & (1u << K_QEMU_NS))
+				c->ns_created = true;
+			else
+				c->ns_keep = true;
+		}
 		free(rt.v);
 		rt = (struct nodes){ 0 };
 		if ((r = list_runtime(c, &rt)) < 0)
@@ -1613,17 +1883,18 @@ static int remove_vgpus(struct ctx *c, const char *uuid)
 				xmlNodePtr ov = ovs.v[k]->parent;
 
 				drop(ovs.v[k]);
-				tidy(ov);
+				tidy(ov, exact);
 				r = addf(c->changes, "removed the override of %s", ua);
 			}
 			free(ovs.v);
 		} else {
 			r = runtime_shift(c, &rt, mdevs.v[i], NULL);
 		}
-		if (r < 0 || (r = meta_remove(c, u)) < 0)
+		if (r < 0 || (r = meta_remove(c, u, exact)) < 0)
 			goto out;
 		drop(mdevs.v[i]);
-		if ((r = addf(c->changes, "removed mdev hostdev %s", u)) < 0)
+		if ((r = addf(c->changes, "removed mdev hostdev %s", u)) < 0 ||
+		    (exact && (r = restore(c, &rec)) < 0))
 			goto out;
 	}
 out:
@@ -1740,6 +2011,7 @@ static int apply_vgpu(struct ctx *c, const struct patch_opts *o, const char *uui
 			goto out;
 		if ((r = addf(c->changes, "added mdev hostdev %s with alias %s", u, alias)) < 0)
 			goto out;
+		c->added = true;
 	}
 	if (!mdev_uuid(hd, u)) {
 		/* libvirt refuses it too, and no metadata entry could name it. */
@@ -1747,6 +2019,7 @@ static int apply_vgpu(struct ctx *c, const struct patch_opts *o, const char *uui
 			 "give it its vGPU's UUID, or remove it with --remove-vgpu");
 		goto out;
 	}
+	snprintf(c->vgpu, sizeof(c->vgpu), "%s", u);
 	if (!prop(hd, "model") && ((r = set_prop(hd, "model", "vfio-pci")) < 0 ||
 				   (r = addf(c->changes, "mdev %s: added model='vfio-pci'", u)) < 0))
 		goto out;
@@ -1865,6 +2138,7 @@ int patch_apply(struct patch_doc *pd, const struct patch_opts *o, struct strv *c
 	char uuid[MDEV_UUID_LEN + 1] = "";
 	xmlNodePtr first = xmlFirstElementChild(c.root);
 	size_t before = changes->n;
+	unsigned int had, bare, closed;
 	int r = 0;
 
 	if (first)
@@ -1884,16 +2158,24 @@ int patch_apply(struct patch_doc *pd, const struct patch_opts *o, struct strv *c
 			    "<gl enable='yes'/>, or egl-headless)",
 			    o->ramfb ? "--ramfb" : o->xres ? "--resolution" : "--display=on");
 	if (o->remove) {
+		xmlNsPtr ns = root_qemu_ns(&c);
+		bool used = ns && ns_used(c.root, ns);
+
+		/* The namespace goes when the removal left it unused, and no undo record says
+		 * it was there before the add; one the input had unused stays. */
 		r = remove_vgpus(&c, o->uuid ? uuid : NULL);
-		if (r == 0 && changes->n > before)
+		if (r == 0 && changes->n > before && !c.ns_keep && (used || c.ns_created))
 			r = drop_unused_qemu_ns(&c);
 		goto out;
 	}
+	shape_of(&c, &had, &bare, &closed);
 	if (o->migrate_legacy && (r = migrate_legacy(&c)) < 0)
 		goto out;
 	if (o->add_vgpu || o->parent || o->opregion || o->ramfb || o->romfile || o->xres ||
 	    o->display)
 		r = apply_vgpu(&c, o, o->uuid ? uuid : NULL);
+	if (r == 0 && c.vgpu[0])
+		r = record_update(&c, c.vgpu, c.added, had, bare, closed);
 out:
 	if (r == -ENOMEM)
 		snprintf(err, errlen, "out of memory");

@@ -53,6 +53,15 @@ static const struct gcase cases[] = {
 	{ "legacy-set-migrate", "legacy-set", { .migrate_legacy = true } },
 	{ "virtxml-add", "virtxml", { .add_vgpu = true, .uuid = U9, GVT, .opregion = true } },
 	{ "compact-add", "compact", { .add_vgpu = true, .uuid = U9, GVT, .opregion = true } },
+	/* The undo shapes (test_undo_*): what the add writes into each. */
+	{ "undo-qemu-ns-add", "undo-qemu-ns", { .add_vgpu = true, .uuid = U9, GVT,
+						.opregion = true, .ramfb = true } },
+	{ "undo-empty-metadata-add", "undo-empty-metadata", { .add_vgpu = true, .uuid = U9, GVT,
+							      .opregion = true } },
+	{ "undo-empty-override-add", "undo-empty-override", { .add_vgpu = true, .uuid = U9, GVT,
+							      .xres = 1024, .yres = 768 } },
+	{ "undo-no-devices-add", "undo-no-devices", { .add_vgpu = true, .uuid = U9, GVT,
+						      .opregion = true } },
 };
 
 static char *fixture(const char *name, const char *suffix)
@@ -139,6 +148,92 @@ static void test_undo(void **state)
 		free(p);
 		free(q);
 	}
+}
+
+/* The options of the golden case @name. */
+static const struct patch_opts *opts_of(const char *name)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++)
+		if (strcmp(cases[i].name, name) == 0)
+			return &cases[i].o;
+	fail_msg("no golden case %s", name);
+	return NULL;
+}
+
+/* Every run of @runs on the fixture @in changes it; --remove-vgpu then gives it back byte for
+ * byte, and a second --remove-vgpu changes nothing. */
+static void undo_shape(const char *in, const struct patch_opts *runs, size_t nruns)
+{
+	char *p = fixture(in, ".in.xml"), *orig = tu_read_file(p), *cur, *back, *again;
+	struct patch_opts rm = { .remove = true };
+	size_t n;
+
+	assert_non_null(orig);
+	cur = strdup(orig);
+	for (size_t i = 0; i < nruns; i++) {
+		char *next = run(cur, &runs[i], &n);
+
+		if (n == 0)
+			fail_msg("%s: run %zu changed nothing", in, i);
+		free(cur);
+		cur = next;
+	}
+	back = run(cur, &rm, &n);
+	assert_true(n > 0);
+	if (strcmp(back, orig) != 0)
+		fail_msg("%s: remove did not restore it:\n%s", in, back);
+	again = run(back, &rm, &n);
+	assert_int_equal(n, 0);
+	free(again);
+	free(back);
+	free(cur);
+	free(orig);
+	free(p);
+}
+
+/* The input declares xmlns:qemu and uses it nowhere: the add does not declare it, so the
+ * remove keeps it. */
+static void test_undo_qemu_ns(void **state)
+{
+	(void)state;
+	undo_shape("undo-qemu-ns", opts_of("undo-qemu-ns-add"), 1);
+}
+
+/* The input's own <metadata/> is written so again. */
+static void test_undo_empty_metadata(void **state)
+{
+	(void)state;
+	undo_shape("undo-empty-metadata", opts_of("undo-empty-metadata-add"), 1);
+}
+
+/* The input's own <qemu:override /> and <metadata></metadata> come back as written. */
+static void test_undo_empty_override(void **state)
+{
+	(void)state;
+	undo_shape("undo-empty-override", opts_of("undo-empty-override-add"), 1);
+}
+
+/* No <devices>: the one the add created goes with the vGPU. */
+static void test_undo_no_devices(void **state)
+{
+	(void)state;
+	undo_shape("undo-no-devices", opts_of("undo-no-devices-add"), 1);
+}
+
+/* A later run fills the input's empty <qemu:override/> (created by nobody) and the undo
+ * still restores it: the record follows every run on the vGPU. */
+static void test_undo_later_run(void **state)
+{
+	static const struct patch_opts runs[] = {
+		{ .add_vgpu = true, .uuid = U9, GVT },
+		{ .opregion = true },
+		{ .romfile = ROM },
+	};
+
+	(void)state;
+	undo_shape("undo-empty-override", runs, ARRAY_SIZE(runs));
+	undo_shape("undo-qemu-ns", runs, ARRAY_SIZE(runs));
+	undo_shape("undo-no-devices", runs, ARRAY_SIZE(runs));
 }
 
 static void check_roundtrip(const char *path)
@@ -429,7 +524,7 @@ static void test_crlf(void **state)
 	size_t n;
 
 	(void)state;
-	out = run(in2, &cases[1].o, &n);   /* minimal-all */
+	out = run(in2, opts_of("minimal-all"), &n);
 	assert_true(n > 0);
 	for (const char *p = out; (p = strchr(p, '\n')); p++)
 		if (p == out || p[-1] != '\r')
@@ -471,6 +566,11 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_golden),
 		cmocka_unit_test(test_undo),
+		cmocka_unit_test(test_undo_qemu_ns),
+		cmocka_unit_test(test_undo_empty_metadata),
+		cmocka_unit_test(test_undo_empty_override),
+		cmocka_unit_test(test_undo_no_devices),
+		cmocka_unit_test(test_undo_later_run),
 		cmocka_unit_test(test_untouched),
 		cmocka_unit_test(test_upstream_idempotent),
 		cmocka_unit_test(test_check),
