@@ -1942,6 +1942,48 @@ struct want {
 	const char *name, *type, *value;
 };
 
+static const char *override_get(const struct nodes *devs, const char *alias, const char *name);
+
+/*
+ * Make the mdev @hd's own display= and ramfb= say what its override (@alias) says: QEMU gets
+ * the override, but libvirt, virt-manager and a reader see the attributes. One the hostdev
+ * has is set to the override's value; display='on' is also added when absent, as libvirt's
+ * QEMU driver stores display='off' for an mdev without one (research/xml-patcher-anchors.md
+ * §2), which would contradict the override once defined.
+ */
+static int agree(struct ctx *c, xmlNodePtr hd, const char *alias)
+{
+	struct nodes devs = { 0 };
+	const char *d, *rf, *cur;
+	char u[MDEV_UUID_LEN + 1];
+	int r;
+
+	if ((r = override_devices(c, alias, &devs)) < 0)
+		return r;
+	mdev_uuid(hd, u);
+	d = override_get(&devs, alias, "display");
+	rf = override_get(&devs, alias, "ramfb");
+	if (d && (!strcmp(d, "on") || !strcmp(d, "off"))) {
+		cur = prop(hd, "display");
+		if (((cur && strcmp(cur, d) != 0) || (!cur && !strcmp(d, "on"))) &&
+		    ((r = addf(c->changes, "mdev %s: display='%s', as its override says", u,
+			       d)) < 0 || (r = set_prop(hd, "display", d)) < 0))
+			goto out;
+	}
+	if (rf && (!strcmp(rf, "true") || !strcmp(rf, "false"))) {
+		const char *v = !strcmp(rf, "true") ? "on" : "off";
+
+		cur = prop(hd, "ramfb");
+		if (cur && strcmp(cur, v) != 0 &&
+		    ((r = addf(c->changes, "mdev %s: ramfb='%s', as its override says", u,
+			       v)) < 0 || (r = set_prop(hd, "ramfb", v)) < 0))
+			goto out;
+	}
+out:
+	free(devs.v);
+	return r;
+}
+
 static int apply_vgpu(struct ctx *c, const struct patch_opts *o, const char *uuid)
 {
 	struct nodes mdevs = { 0 };
@@ -2075,6 +2117,8 @@ static int apply_vgpu(struct ctx *c, const struct patch_opts *o, const char *uui
 	if (o->native && alias[0] && o->ramfb &&
 	    ((r = override_unset(c, alias, "ramfb", NULL)) < 0 ||
 	     (r = override_unset(c, alias, "driver", "vfio-pci-nohotplug")) < 0))
+		goto out;
+	if (!o->native && alias[0] && (r = agree(c, hd, alias)) < 0)
 		goto out;
 	if (o->parent)
 		r = meta_set(c, u, o->parent, o->type);
@@ -2347,6 +2391,20 @@ static int check_mdevs(struct ctx *c, const struct nodes *devs, const struct nod
 		driver = override_get(devs, alias, "driver");
 		display = ov_display ? !strcmp(ov_display, "on") : prop_is(hd, "display", "on");
 		ramfb = ov_ramfb ? !strcmp(ov_ramfb, "true") : prop_is(hd, "ramfb", "on");
+		if (ov_display && prop(hd, "display") && strcmp(ov_display, prop(hd, "display")) &&
+		    (r = addf(f, "mdev %s: its override says display=%s, the hostdev display='%s': "
+				 "QEMU gets the override, libvirt and virt-manager show the other; "
+				 "vgpu-xml --display=%s makes them agree", u, ov_display,
+				 prop(hd, "display"), ov_display)) < 0)
+			goto out;
+		if (ov_ramfb && prop(hd, "ramfb") &&
+		    (!strcmp(ov_ramfb, "true") ? !prop_is(hd, "ramfb", "on")
+					       : !prop_is(hd, "ramfb", "off")) &&
+		    (r = addf(f, "mdev %s: its override says ramfb=%s, the hostdev ramfb='%s': "
+				 "QEMU gets the override, libvirt and virt-manager show the other; "
+				 "set the hostdev's ramfb to %s", u, ov_ramfb, prop(hd, "ramfb"),
+				 !strcmp(ov_ramfb, "true") ? "on" : "off")) < 0)
+			goto out;
 		if (display && !graphics)
 			r = addf(f, "mdev %s: display is on but the domain has no <graphics>", u);
 		else if (display && !gl)

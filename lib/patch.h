@@ -75,7 +75,9 @@ struct patch_opts {
 	const char *romfile;     /* romfile=PATH */
 	unsigned int xres, yres; /* both or neither; 0: leave; implies display on */
 	enum patch_onoff display;
-	bool native;             /* libvirt's display='on'/ramfb='on' instead of the override */
+	bool native;             /* libvirt's display='on'/ramfb='on' instead of the override;
+				  * without it, the hostdev's own display=/ramfb= are set to agree
+				  * with the override */
 	bool remove;             /* undo: the vGPU (@uuid, or every mdev), its override, metadata */
 	bool migrate_legacy;     /* <qemu:commandline> "-set device.hostdevN.P=V" and overrides on
 				  * a runtime alias: move them to the vGPU's user alias */
@@ -116,7 +118,8 @@ int patch_apply(struct patch_doc *pd, const struct patch_opts *o, struct strv *c
  * names the device and what to do. Checked: an override alias that matches no device (or
  * only a runtime alias); display on without <graphics>, without OpenGL (spice gl,
  * egl-headless), or with an UEFI loader and no romfile; ramfb without display on, or as an
- * override without driver=vfio-pci-nohotplug; bool values other than true/false; numbers not
+ * override without driver=vfio-pci-nohotplug; an override display or ramfb that contradicts
+ * the hostdev's own attribute; bool values other than true/false; numbers not
  * in base 10; an mdev UUID used twice; an mdev hostdev without model; legacy "-set device."
  * arguments; more than one <qemu:override>.
  * Returns 0 (findings or none: see @findings->n) or -ENOMEM.

@@ -53,6 +53,8 @@ static const struct gcase cases[] = {
 	{ "legacy-set-migrate", "legacy-set", { .migrate_legacy = true } },
 	{ "virtxml-add", "virtxml", { .add_vgpu = true, .uuid = U9, GVT, .opregion = true } },
 	{ "compact-add", "compact", { .add_vgpu = true, .uuid = U9, GVT, .opregion = true } },
+	/* virt-install's display="off" ramfb="off" follow the override (issue 15 item 3). */
+	{ "virtinstall-ramfb", "virtinstall", { .ramfb = true, .opregion = true } },
 	/* The undo shapes (test_undo_*): what the add writes into each. */
 	{ "undo-qemu-ns-add", "undo-qemu-ns", { .add_vgpu = true, .uuid = U9, GVT,
 						.opregion = true, .ramfb = true } },
@@ -397,6 +399,13 @@ static const struct lcase lints[] = {
 	{ DOM(GL MDEV(" model='vfio-pci'", U1, ""), OV("hostdev1", "")), "matches no device" },
 	{ DOM(GL MDEV("", U1, UA), ""), "has no model" },
 	{ DOM(GL MDEV(" model='vfio-pci' ramfb='on'", U1, UA), ""), "ramfb needs display on" },
+	{ DOM(GL MDEV(" model='vfio-pci' display='off'", U1, UA),
+	      OV("ua-vgpu0", PROP("display", "string", "on"))),
+	  "its override says display=on, the hostdev display='off'" },
+	{ DOM(GL MDEV(" model='vfio-pci' display='on' ramfb='off'", U1, UA),
+	      OV("ua-vgpu0", PROP("driver", "string", "vfio-pci-nohotplug")
+			     PROP("ramfb", "bool", "true"))),
+	  "its override says ramfb=true, the hostdev ramfb='off'" },
 	{ DOM(GL MDEV(" model='vfio-pci' display='on'", U1, UA),
 	      OV("ua-vgpu0", PROP("ramfb", "bool", "true"))), "needs driver=vfio-pci-nohotplug" },
 	{ DOM(GL MDEV(" model='vfio-pci'", U1, UA) MDEV(" model='vfio-pci'", U1, ""), ""),
@@ -432,7 +441,7 @@ static void test_check(void **state)
 static void test_check_outputs(void **state)
 {
 	static const char *const clean[] = { "minimal-all", "minimal-native", "archwiki-migrate",
-					     "legacy-set-migrate" };
+					     "legacy-set-migrate", "virtinstall-ramfb" };
 
 	(void)state;
 	for (size_t i = 0; i < ARRAY_SIZE(clean); i++) {
