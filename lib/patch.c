@@ -701,6 +701,7 @@ struct ctx {
 	bool added;                    /* apply_vgpu(): its hostdev was added by this call */
 	bool ns_keep, ns_created;      /* remove_vgpus(): an undo record says the qemu namespace
 					* was there before the add, or that the add declared it */
+	struct strv *notes;            /* patch_opts.notes */
 };
 
 /* A growable list of nodes. */
@@ -1772,6 +1773,26 @@ static void legacy_typed(const char *name, const char *value, const char **type,
 	}
 }
 
+static void describe(xmlNodePtr dev, char *buf, size_t len);
+
+/* Why the legacy pair @l, whose device is @dev (NULL: none), is not migrated: one line. */
+static void legacy_left(const struct legacy *l, xmlNodePtr dev, char *buf, size_t len)
+{
+	char d[128];
+
+	if (!dev) {
+		snprintf(buf, len, "legacy <qemu:commandline> -set device.%s.%s=%s names no "
+			 "device: QEMU refuses to start with it; remove it", l->id, l->name,
+			 l->value);
+		return;
+	}
+	describe(dev, d, sizeof(d));
+	snprintf(buf, len, "legacy <qemu:commandline> -set device.%s.%s=%s is for %s, not a "
+		 "vGPU, so vgpu-xml --migrate-legacy leaves it; QEMU >= 6.2 refuses to start "
+		 "with it: move it by hand to a <qemu:override> on a user alias of that device, "
+		 "or remove it", l->id, l->name, l->value, d);
+}
+
 static int migrate_legacy(struct ctx *c)
 {
 	struct nodes rt = { 0 }, mdevs = { 0 }, targets = { 0 };
@@ -1807,10 +1828,37 @@ static int migrate_legacy(struct ctx *c)
 	for (size_t i = 0; i < nl; i++) {
 		xmlNodePtr dev = targets.v[i], cl = l[i].set->parent;
 		const char *type, *value, *alias = dev && is_mdev(dev) ? user_alias(dev) : NULL;
-		char was[200];
+		char was[200], why[512];
+		long k;
 
-		if (!alias)
+		if (!alias) {
+			/* Not the vGPU's: left, and renumbered when the vGPU's new user alias
+			 * moved its device's runtime alias, as libvirt will. */
+			char *now = NULL;
+
+			k = dev ? nodes_index(&rt, dev) : -1;
+			if (k >= 0 && runtime_index(l[i].id) >= 0 && k != runtime_index(l[i].id)) {
+				if (asprintf(&now, "device.hostdev%ld.%s=%s", k, l[i].name,
+					     l[i].value) < 0) {
+					r = -ENOMEM;
+					goto out;
+				}
+				r = addf(c->changes, "legacy -set device.%s.%s: now device.hostdev%ld, "
+					 "the runtime alias of its device after the vGPU's user alias",
+					 l[i].id, l[i].name, k);
+				snprintf(l[i].id, sizeof(l[i].id), "hostdev%ld", k);
+			}
+			legacy_left(&l[i], dev, why, sizeof(why));
+			/* l[i].value points into the attribute that set_prop() replaces */
+			if (r == 0 && now)
+				r = set_prop(l[i].arg, "value", now);
+			free(now);
+			if (r == 0 && c->notes)
+				r = addf(c->notes, "%s", why);
+			if (r < 0)
+				goto out;
 			continue;
+		}
 		snprintf(was, sizeof(was), "-set device.%s.%s=%s", l[i].id, l[i].name,
 			 l[i].value);
 		legacy_typed(l[i].name, l[i].value, &type, &value);
@@ -2178,7 +2226,7 @@ int patch_apply(struct patch_doc *pd, const struct patch_opts *o, struct strv *c
 		char *err, size_t errlen)
 {
 	struct ctx c = { .pd = pd, .doc = pd->doc, .root = xmlDocGetRootElement(pd->doc),
-			 .changes = changes, .err = err, .errlen = errlen };
+			 .changes = changes, .err = err, .errlen = errlen, .notes = o->notes };
 	char uuid[MDEV_UUID_LEN + 1] = "";
 	xmlNodePtr first = xmlFirstElementChild(c.root);
 	size_t before = changes->n;
@@ -2442,11 +2490,22 @@ int patch_check(const struct patch_doc *pd, struct strv *findings)
 	if ((r = override_devices(&c, NULL, &devs)) < 0 || (r = list_runtime(&c, &rt)) < 0 ||
 	    (r = legacy_list(&c, &l, &nl)) < 0)
 		goto out;
-	for (size_t i = 0; i < nl; i++)
-		if ((r = addf(findings, "legacy <qemu:commandline> -set device.%s.%s=%s: QEMU "
+	for (size_t i = 0; i < nl; i++) {
+		xmlNodePtr dev = device_by_alias(&c, &rt, l[i].id);
+		char why[512];
+
+		/* As migrate_legacy() decides: the vGPU's pairs move, others are left. */
+		if (dev && is_mdev(dev))
+			r = addf(findings, "legacy <qemu:commandline> -set device.%s.%s=%s: QEMU "
 				 ">= 6.2 refuses to start; vgpu-xml --migrate-legacy moves it to "
-				 "<qemu:override>", l[i].id, l[i].name, l[i].value)) < 0)
+				 "<qemu:override>", l[i].id, l[i].name, l[i].value);
+		else {
+			legacy_left(&l[i], dev, why, sizeof(why));
+			r = addf(findings, "%s", why);
+		}
+		if (r < 0)
 			goto out;
+	}
 	if ((r = check_aliases(&c, &devs, &rt, findings)) < 0 ||
 	    (r = check_props(&devs, findings)) < 0)
 		goto out;

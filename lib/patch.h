@@ -81,6 +81,9 @@ struct patch_opts {
 	bool remove;             /* undo: the vGPU (@uuid, or every mdev), its override, metadata */
 	bool migrate_legacy;     /* <qemu:commandline> "-set device.hostdevN.P=V" and overrides on
 				  * a runtime alias: move them to the vGPU's user alias */
+	struct strv *notes;      /* optional, caller-owned: gets one line for each thing asked
+				  * for and left as it was, and why (a -set for a device that is
+				  * not a vGPU); not changes: the document may be unchanged */
 };
 
 /*

@@ -345,7 +345,8 @@ static int transform(const struct args *a, const char *what, const char *buf, si
 		     char **out, size_t *outlen)
 {
 	struct patch_doc *pd = NULL;
-	struct strv list = { 0 };
+	struct strv list = { 0 }, notes = { 0 };
+	struct patch_opts o = a->o;
 	char err[512] = "";
 	int r, status = EXIT_FAILURE;
 
@@ -367,18 +368,22 @@ static int transform(const struct args *a, const char *what, const char *buf, si
 		status = list.n ? EXIT_FAILURE : EXIT_SUCCESS;
 		goto out;
 	}
-	r = patch_apply(pd, &a->o, &list, err, sizeof(err));
+	o.notes = &notes;
+	r = patch_apply(pd, &o, &list, err, sizeof(err));
 	if (r < 0) {
 		fprintf(stderr, "%s: %s: %s\n", prog, what, err[0] ? err : strerror(-r));
 		goto out;
 	}
 	report(a, what, &list);
+	for (size_t i = 0; i < notes.n; i++)   /* what was asked for and not done: even -q */
+		fprintf(stderr, "%s: %s: note: %s\n", prog, what, notes.v[i]);
 	if ((list.n || !a->in_place) && (r = patch_doc_dump(pd, out, outlen)) < 0) {
 		fprintf(stderr, "%s: %s: %s\n", prog, what, strerror(-r));
 		goto out;
 	}
 	status = EXIT_SUCCESS;
 out:
+	strv_free(&notes);
 	strv_free(&list);
 	patch_doc_free(pd);
 	return status;

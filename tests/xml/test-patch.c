@@ -55,6 +55,8 @@ static const struct gcase cases[] = {
 	{ "compact-add", "compact", { .add_vgpu = true, .uuid = U9, GVT, .opregion = true } },
 	/* virt-install's display="off" ramfb="off" follow the override (issue 15 item 3). */
 	{ "virtinstall-ramfb", "virtinstall", { .ramfb = true, .opregion = true } },
+	/* A -set for the PCI hostdev after the vGPU, and one for no device (item 4). */
+	{ "legacy-pci-migrate", "legacy-pci", { .migrate_legacy = true } },
 	/* The undo shapes (test_undo_*): what the add writes into each. */
 	{ "undo-qemu-ns-add", "undo-qemu-ns", { .add_vgpu = true, .uuid = U9, GVT,
 						.opregion = true, .ramfb = true } },
@@ -549,6 +551,42 @@ static void test_crlf(void **state)
 	free(in);
 }
 
+/* --migrate-legacy moves the vGPU's -set pairs and says why it leaves the others, and
+ * --check then says the same of those, without advising --migrate-legacy. */
+static void test_migrate_left(void **state)
+{
+	char *in = tu_read_file(FIXTURES_DIR "/xml/legacy-pci.in.xml"), *out, err[256];
+	struct strv notes = { 0 }, ch = { 0 }, f = { 0 };
+	struct patch_opts o = { .migrate_legacy = true, .notes = &notes };
+	struct patch_doc *pd;
+	size_t len;
+
+	(void)state;
+	assert_int_equal(patch_doc_parse(in, strlen(in), "t", &pd, err, sizeof(err)), 0);
+	assert_int_equal(patch_apply(pd, &o, &ch, err, sizeof(err)), 0);
+	assert_int_equal(notes.n, 2);
+	/* The PCI hostdev was hostdev1; the vGPU's user alias makes it hostdev0. */
+	assert_non_null(strstr(notes.v[0], "-set device.hostdev0.rombar=0 is for PCI hostdev "
+					   "0000:03:00.0, not a vGPU"));
+	assert_non_null(strstr(notes.v[1], "-set device.hostdev7.xres=1920 names no device"));
+	assert_int_equal(patch_doc_dump(pd, &out, &len), 0);
+	patch_doc_free(pd);
+
+	assert_int_equal(patch_doc_parse(out, len, "t", &pd, err, sizeof(err)), 0);
+	assert_int_equal(patch_check(pd, &f), 0);
+	assert_int_equal(f.n, 2);
+	for (size_t i = 0; i < f.n; i++) {
+		assert_string_equal(f.v[i], notes.v[i]);
+		assert_null(strstr(f.v[i], "vgpu-xml --migrate-legacy moves"));
+	}
+	strv_free(&f);
+	strv_free(&ch);
+	strv_free(&notes);
+	patch_doc_free(pd);
+	free(out);
+	free(in);
+}
+
 /* A new UUID is random and canonical when none is given. */
 static void test_new_uuid(void **state)
 {
@@ -587,6 +625,7 @@ int main(void)
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_new_uuid),
 		cmocka_unit_test(test_crlf),
+		cmocka_unit_test(test_migrate_left),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
