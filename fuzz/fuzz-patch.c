@@ -169,7 +169,7 @@ static void check_lines(const struct strv *sv, const char *what)
 static void check_lint(const struct patch_doc *pd)
 {
 	struct strv findings = { 0 };
-	int r = patch_check(pd, &findings);
+	int r = patch_check(pd, NULL, &findings);
 
 	FUZZ_ASSERT(r == 0, "patch_check returned %d", r);
 	check_lines(&findings, "finding");

@@ -2409,8 +2409,127 @@ static bool is_uefi(xmlNodePtr os)
 	return ovmf;
 }
 
+/* How QEMU shows an mdev's display (hw/vfio/display.c): a dmabuf display needs an OpenGL
+ * console ("vfio-display-dmabuf: opengl not available", research/xml-patcher-anchors.md
+ * §2), a region display is copied into any console. */
+enum display_kind { DISPLAY_UNKNOWN, DISPLAY_DMABUF, DISPLAY_REGION };
+
+/*
+ * The mdev type of the vGPU @u into @type (MDEV_NAME_MAX + 1 bytes), "" when unknown, and
+ * where it was found: its metadata entry, else the vGPU itself on the host when @host names
+ * a sysfs root and the vGPU exists there (bus/mdev/devices/<uuid>/mdev_type).
+ */
+static const char *vgpu_type(struct ctx *c, const char *u, const struct patch_host *host,
+			     char *type)
+{
+	xmlNodePtr m = meta_entry(child_el(c->root, "metadata"), u, NULL);
+	struct mdev_device dev;
+
+	type[0] = '\0';
+	if (m && prop(m, "type") && mdev_type_valid(prop(m, "type"))) {
+		snprintf(type, MDEV_NAME_MAX + 1, "%s", prop(m, "type"));
+		return "metadata";
+	}
+	if (host && host->sysfs_root) {
+		struct mdev_sysfs s = { .root = host->sysfs_root };
+
+		if (mdev_device_find(&s, u, &dev) == 0) {
+			snprintf(type, MDEV_NAME_MAX + 1, "%s", dev.type);
+			return "host";
+		}
+	}
+	return NULL;
+}
+
+/* The kernel names an mdev type "<parent driver>-<name>" (research/real-kernel.md: i915-,
+ * mdpy-, mbochs-); the drivers' display kinds: GVT-g (i915/kvmgt) and mbochs give a dmabuf,
+ * mdpy a region (samples/vfio-mdev). */
+static enum display_kind display_kind(const char *type)
+{
+	if (!strncmp(type, "i915-", 5) || !strncmp(type, "mbochs-", 7))
+		return DISPLAY_DMABUF;
+	if (!strncmp(type, "mdpy-", 5))
+		return DISPLAY_REGION;
+	return DISPLAY_UNKNOWN;
+}
+
+/* "0000:00:02.0" or the attributes of a PCI <address>, as "dddd:bb:ss.f"; false if not. */
+static bool pci_addr(const char *parent, xmlNodePtr a, char *out, size_t len)
+{
+	unsigned long v[4];
+
+	if (parent) {
+		unsigned int d, b, sl, fn;
+		char end;
+
+		if (sscanf(parent, "%x:%x:%x.%x%c", &d, &b, &sl, &fn, &end) != 4)
+			return false;
+		v[0] = d, v[1] = b, v[2] = sl, v[3] = fn;
+	} else {
+		/* libvirt reads them with base 0: 0x02, 2 (virPCIDeviceAddressParseXML) */
+		static const char *const names[] = { "domain", "bus", "slot", "function" };
+
+		for (int i = 0; i < 4; i++) {
+			const char *s = prop(a, names[i]);
+			char *end;
+
+			if (!s || !*s)
+				return false;
+			errno = 0;
+			v[i] = strtoul(s, &end, 0);
+			if (errno || *end)
+				return false;
+		}
+	}
+	snprintf(out, len, "%04lx:%02lx:%02lx.%lx", v[0], v[1], v[2], v[3]);
+	return true;
+}
+
+/* The PCI hostdev that passes @parent through whole (GVT-d), or NULL. */
+static xmlNodePtr pci_passthrough(struct ctx *c, const char *parent)
+{
+	xmlNodePtr devs = child_el(c->root, "devices");
+	char want[32], have[32];
+
+	if (!parent || !pci_addr(parent, NULL, want, sizeof(want)))
+		return NULL;
+	for (xmlNodePtr n = devs ? devs->children : NULL; n; n = n->next)
+		if (is_el(n, "hostdev") && prop_is(n, "type", "pci") &&
+		    pci_addr(NULL, child_el(child_el(n, "source"), "address"), have, sizeof(have)) &&
+		    strcmp(want, have) == 0)
+			return n;
+	return NULL;
+}
+
+/* QEMU 10.1's "vfio/igd" series (hw/vfio/igd.c; merged for 10.1 in pull-vfio-20250509,
+ * lore 20250505170305.23622-*): "vfio/igd: Enable OpRegion by default" turns the OpRegion
+ * on for Intel graphics, and "vfio/igd: Check OpRegion support on GVT-g mdev" (106cdbcef4)
+ * does so for GVT-g vGPUs and refuses to hotplug them whatever x-igd-opregion says. */
+#define QEMU_IGD_DEFAULT 10001000UL
+
+static int check_host(const struct nodes *devs, const char *alias,
+		      const char *u, const char *type, const struct patch_host *host)
+{
+	unsigned long v = host ? host->qemu_version : 0;
+	const char *op = override_get(devs, alias, "x-igd-opregion");
+	bool gvt = !strncmp(type, "i915-", 5) || (!type[0] && op);
+	int r = 0;
+
+	if (!host || !host->notes || v < QEMU_IGD_DEFAULT || !gvt)
+		return 0;
+	if (op && !strcmp(op, "true"))
+		r = addf(host->notes, "mdev %s: x-igd-opregion=true is redundant with QEMU %lu.%lu: "
+			 "since 10.1 QEMU turns a GVT-g vGPU's OpRegion on by default (keep it for "
+			 "an older QEMU)", u, v / 1000000, v / 1000 % 1000);
+	if (r == 0)
+		r = addf(host->notes, "mdev %s: QEMU %lu.%lu refuses to hotplug a GVT-g vGPU: it is "
+			 "attached only when the guest starts (virsh attach-device --config, then "
+			 "a cold boot)", u, v / 1000000, v / 1000 % 1000);
+	return r;
+}
+
 static int check_mdevs(struct ctx *c, const struct nodes *devs, const struct nodes *rt,
-		       struct strv *f)
+		       const struct patch_host *host, struct strv *f)
 {
 	struct nodes mdevs = { 0 };
 	xmlNodePtr dl = child_el(c->root, "devices");
@@ -2421,7 +2540,10 @@ static int check_mdevs(struct ctx *c, const struct nodes *devs, const struct nod
 	for (size_t i = 0; r == 0 && i < mdevs.n; i++) {
 		xmlNodePtr hd = mdevs.v[i];
 		char u[MDEV_UUID_LEN + 1], alias[64], v[MDEV_UUID_LEN + 1];
-		const char *ov_display, *ov_ramfb, *driver;
+		const char *ov_display, *ov_ramfb, *driver, *from;
+		char type[MDEV_NAME_MAX + 1];
+		enum display_kind kind;
+		xmlNodePtr meta, pci;
 		bool display, ramfb, valid = mdev_uuid(hd, u);
 
 		current_alias(c, rt, hd, alias, sizeof(alias));
@@ -2453,12 +2575,35 @@ static int check_mdevs(struct ctx *c, const struct nodes *devs, const struct nod
 				 "set the hostdev's ramfb to %s", u, ov_ramfb, prop(hd, "ramfb"),
 				 !strcmp(ov_ramfb, "true") ? "on" : "off")) < 0)
 			goto out;
+		from = vgpu_type(c, u, host, type);
+		kind = display_kind(type);
+		meta = meta_entry(child_el(c->root, "metadata"), u, NULL);
+		if ((pci = pci_passthrough(c, prop(meta, "parent")))) {
+			char d[128];
+
+			describe(pci, d, sizeof(d));
+			r = addf(f, "mdev %s: its parent %s in the metadata is also passed through whole "
+				    "as %s (GVT-d): the device cannot be both; remove the PCI hostdev or "
+				    "the vGPU", u, prop(meta, "parent"), d);
+			if (r < 0)
+				goto out;
+		}
 		if (display && !graphics)
 			r = addf(f, "mdev %s: display is on but the domain has no <graphics>", u);
-		else if (display && !gl)
-			r = addf(f, "mdev %s: display is on but no graphics has OpenGL: add "
-				    "<gl enable='yes'/> to spice or a <graphics type='egl-headless'/>",
-				    u);
+		else if (display && !gl && kind == DISPLAY_DMABUF)
+			r = addf(f, "mdev %s: display is on but no graphics has OpenGL, which %s (%s "
+				    "from the %s) needs as a dmabuf display: add <gl enable='yes'/> to "
+				    "spice or a <graphics type='egl-headless'/>", u, type,
+				    !strncmp(type, "i915-", 5) ? "GVT-g" : "mbochs", from);
+		else if (display && !gl && kind == DISPLAY_UNKNOWN)
+			r = addf(f, "mdev %s: display is on but no graphics has OpenGL, which a dmabuf "
+				    "display (GVT-g, mbochs) needs and a region display (mdpy) does not; "
+				    "%s: add <gl enable='yes'/> to spice or a "
+				    "<graphics type='egl-headless'/>", u,
+				    type[0] ? "its type is not one of these" :
+				    "its type is unknown (vgpu-xml --parent --type records it)");
+		if (r == 0 && valid)
+			r = check_host(devs, alias, u, type, host);
 		if (r == 0 && display && uefi && !override_get(devs, alias, "romfile"))
 			r = addf(f, "mdev %s: display is on with an UEFI loader and no romfile: "
 				    "the screen stays dark; add --romfile=.../vbios_gvt_uefi.rom", u);
@@ -2474,9 +2619,11 @@ out:
 	return r;
 }
 
-int patch_check(const struct patch_doc *pd, struct strv *findings)
+int patch_check(const struct patch_doc *pd, const struct patch_host *host,
+		struct strv *findings)
 {
-	struct ctx c = { .doc = pd->doc, .root = xmlDocGetRootElement(pd->doc) };
+	struct ctx c = { .pd = (struct patch_doc *)pd, .doc = pd->doc,
+			 .root = xmlDocGetRootElement(pd->doc) };
 	struct nodes devs = { 0 }, rt = { 0 };
 	struct legacy *l = NULL;
 	size_t nl = 0, nov = 0;
@@ -2509,7 +2656,7 @@ int patch_check(const struct patch_doc *pd, struct strv *findings)
 	if ((r = check_aliases(&c, &devs, &rt, findings)) < 0 ||
 	    (r = check_props(&devs, findings)) < 0)
 		goto out;
-	r = check_mdevs(&c, &devs, &rt, findings);
+	r = check_mdevs(&c, &devs, &rt, host, findings);
 out:
 	free(l);
 	free(devs.v);

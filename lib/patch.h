@@ -116,17 +116,37 @@ int patch_opts_check(const struct patch_opts *o, char *err, size_t errlen);
 int patch_apply(struct patch_doc *pd, const struct patch_opts *o, struct strv *changes,
 		char *err, size_t errlen);
 
+/* What is known of the host the domain runs on, for patch_check(). Zero-initialise. */
+struct patch_host {
+	const char *sysfs_root;     /* read the mdev type of a vGPU that exists here (its
+				     * bus/mdev/devices/<uuid>/mdev_type) when the metadata has
+				     * none; NULL: never read the host */
+	unsigned long qemu_version; /* the QEMU the domain runs on, encoded as libvirt's
+				     * virConnectGetVersion() does for the QEMU driver:
+				     * major * 1000000 + minor * 1000 + micro; 0: unknown */
+	struct strv *notes;         /* caller-owned: what the host makes redundant or
+				     * impossible, one line each, not problems; NULL: not wanted */
+};
+
 /*
  * patch_check: lint the document. Each problem is appended to @findings as one line that
  * names the device and what to do. Checked: an override alias that matches no device (or
- * only a runtime alias); display on without <graphics>, without OpenGL (spice gl,
- * egl-headless), or with an UEFI loader and no romfile; ramfb without display on, or as an
- * override without driver=vfio-pci-nohotplug; an override display or ramfb that contradicts
- * the hostdev's own attribute; bool values other than true/false; numbers not
- * in base 10; an mdev UUID used twice; an mdev hostdev without model; legacy "-set device."
- * arguments; more than one <qemu:override>.
+ * only a runtime alias); display on without <graphics>; display on without OpenGL (spice
+ * gl, egl-headless) for a vGPU whose mdev type gives a dmabuf display (i915-*: GVT-g,
+ * mbochs-*) or is not known, never for a region display (mdpy-*), the type coming from the
+ * metadata, else from @host; display on with an UEFI loader and no romfile; ramfb without
+ * display on, or as an override without driver=vfio-pci-nohotplug; an override display or
+ * ramfb that contradicts the hostdev's own attribute; the metadata's parent also passed
+ * through whole as a PCI hostdev (GVT-d); bool values other than true/false; numbers not in
+ * base 10; an mdev UUID used twice; an mdev hostdev without model; legacy "-set device."
+ * arguments (those of a device that is not a vGPU said so); more than one <qemu:override>.
+ * With @host->qemu_version 10.1 or later, @host->notes gets, for a GVT-g vGPU (type i915-*,
+ * or unknown with an x-igd-opregion override): that x-igd-opregion=true is redundant, and
+ * that the vGPU cannot be hotplugged (QEMU's "vfio/igd" series, see lib/patch.c). Older or
+ * unknown versions add nothing. @host may be NULL: nothing known.
  * Returns 0 (findings or none: see @findings->n) or -ENOMEM.
  */
-int patch_check(const struct patch_doc *pd, struct strv *findings);
+int patch_check(const struct patch_doc *pd, const struct patch_host *host,
+		struct strv *findings);
 
 #endif

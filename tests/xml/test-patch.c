@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "patch.h"
 #include "testutil.h"
@@ -379,6 +380,15 @@ static void test_upstream_idempotent(void **state)
 #define PROP(n, t, v) "        <qemu:property name='" n "' type='" t "' value='" v "'/>\n"
 #define UA "      <alias name='ua-vgpu0'/>\n"
 #define GL "    <graphics type='egl-headless'/>\n    <graphics type='vnc'/>\n"
+#define VNC "    <graphics type='vnc'/>\n"
+#define META(u, parent, type) \
+	"  <metadata>\n    <vgpu:vgpu xmlns:vgpu='urn:vgpu-hook:1'>\n" \
+	"      <vgpu:mdev uuid='" u "' parent='" parent "' type='" type "'/>\n" \
+	"    </vgpu:vgpu>\n  </metadata>\n"
+#define PCI(d, b, s, f) \
+	"    <hostdev mode='subsystem' type='pci' managed='yes'>\n      <source>\n" \
+	"        <address domain='" d "' bus='" b "' slot='" s "' function='" f "'/>\n" \
+	"      </source>\n    </hostdev>\n"
 
 struct lcase {
 	const char *xml;
@@ -401,6 +411,28 @@ static const struct lcase lints[] = {
 	{ DOM(GL MDEV(" model='vfio-pci'", U1, ""), OV("hostdev1", "")), "matches no device" },
 	{ DOM(GL MDEV("", U1, UA), ""), "has no model" },
 	{ DOM(GL MDEV(" model='vfio-pci' ramfb='on'", U1, UA), ""), "ramfb needs display on" },
+	/* OpenGL only for a dmabuf display (item 8), the type from the metadata */
+	{ DOM(VNC MDEV(" model='vfio-pci' display='on'", U1, UA), META(U1, "mdpy", "mdpy-vga")),
+	  NULL },
+	{ DOM(VNC MDEV(" model='vfio-pci' display='on'", U1, UA),
+	      META(U1, "0000:00:02.0", "i915-GVTg_V5_4")),
+	  "which i915-GVTg_V5_4 (GVT-g from the metadata) needs as a dmabuf display" },
+	{ DOM(VNC MDEV(" model='vfio-pci' display='on'", U1, UA),
+	      META(U1, "mbochs", "mbochs-small")),
+	  "which mbochs-small (mbochs from the metadata) needs as a dmabuf display" },
+	{ DOM(VNC MDEV(" model='vfio-pci' display='on'", U1, UA), ""),
+	  "its type is unknown (vgpu-xml --parent --type records it)" },
+	{ DOM(VNC MDEV(" model='vfio-pci' display='on'", U1, UA), META(U1, "p", "nvidia-63")),
+	  "its type is not one of these" },
+	/* The iGPU passed through whole and named as the vGPU's parent (item 9) */
+	{ DOM(GL PCI("0x0000", "0x00", "0x02", "0x0") MDEV(" model='vfio-pci'", U1, UA),
+	      META(U1, "0000:00:02.0", "i915-GVTg_V5_4")),
+	  "its parent 0000:00:02.0 in the metadata is also passed through whole as PCI hostdev "
+	  "0000:00:02.0 (GVT-d)" },
+	{ DOM(GL PCI("0", "0", "2", "0") MDEV(" model='vfio-pci'", U1, UA),
+	      META(U1, "0000:00:02.0", "i915-GVTg_V5_4")), "(GVT-d)" },
+	{ DOM(GL PCI("0x0000", "0x00", "0x02", "0x1") MDEV(" model='vfio-pci'", U1, UA),
+	      META(U1, "0000:00:02.0", "i915-GVTg_V5_4")), NULL },
 	{ DOM(GL MDEV(" model='vfio-pci' display='off'", U1, UA),
 	      OV("ua-vgpu0", PROP("display", "string", "on"))),
 	  "its override says display=on, the hostdev display='off'" },
@@ -430,13 +462,84 @@ static void test_check(void **state)
 
 		assert_int_equal(patch_doc_parse(lints[i].xml, strlen(lints[i].xml), "t", &pd, err,
 						 sizeof(err)), 0);
-		assert_int_equal(patch_check(pd, &f), 0);
+		assert_int_equal(patch_check(pd, NULL, &f), 0);
 		if (!lints[i].want ? f.n != 0 : f.n != 1 || !strstr(f.v[0], lints[i].want))
 			fail_msg("lint %zu: want '%s', got %zu findings, first '%s'", i,
 				 lints[i].want ? lints[i].want : "(none)", f.n, f.n ? f.v[0] : "");
 		strv_free(&f);
 		patch_doc_free(pd);
 	}
+}
+
+/* A display on with VNC only: the host tells the type of a vGPU that exists when the
+ * metadata does not (item 8). */
+static void test_check_host_type(void **state)
+{
+	static const char xml[] = DOM(VNC MDEV(" model='vfio-pci' display='on'", U1, UA), "");
+	char *root = tu_tmpdir(), *p, err[256];
+	struct patch_host host = { .sysfs_root = root };
+	struct patch_doc *pd;
+	struct strv f = { 0 };
+	static const char *const dirs[] = { "class", "class/mdev_bus", "class/mdev_bus/mdpy",
+					    "bus", "bus/mdev", "bus/mdev/devices" };
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(dirs); i++) {
+		p = tu_fmt("%s/%s", root, dirs[i]);
+		assert_int_equal(mkdir(p, 0755), 0);
+		free(p);
+	}
+	tu_make_device(root, "mdpy", "mdpy-vga", U1);
+
+	assert_int_equal(patch_doc_parse(xml, strlen(xml), "t", &pd, err, sizeof(err)), 0);
+	assert_int_equal(patch_check(pd, NULL, &f), 0);   /* not known: the dmabuf rule */
+	assert_int_equal(f.n, 1);
+	assert_non_null(strstr(f.v[0], "its type is unknown"));
+	strv_free(&f);
+	assert_int_equal(patch_check(pd, &host, &f), 0);  /* mdpy-vga, a region display */
+	if (f.n)
+		fail_msg("with the host: %s", f.v[0]);
+	patch_doc_free(pd);
+
+	tu_rmtree(root);
+	free(root);
+}
+
+/* QEMU 10.1 and later: x-igd-opregion is redundant and GVT-g hotplug impossible, as notes;
+ * an older or unknown QEMU changes nothing. */
+static void test_check_qemu_version(void **state)
+{
+	static const char xml[] = DOM(GL MDEV(" model='vfio-pci'", U1, UA),
+				      OV("ua-vgpu0", PROP("x-igd-opregion", "bool", "true"))
+				      META(U1, "0000:00:02.0", "i915-GVTg_V5_4"));
+	static const char mdpy[] = DOM(GL MDEV(" model='vfio-pci'", U1, UA),
+				       META(U1, "mdpy", "mdpy-vga"));
+	static const unsigned long quiet[] = { 0, 7002019, 10000002 };
+	struct strv notes = { 0 }, f = { 0 };
+	struct patch_host host = { .qemu_version = 10001000, .notes = &notes };
+	struct patch_doc *pd;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(patch_doc_parse(xml, strlen(xml), "t", &pd, err, sizeof(err)), 0);
+	assert_int_equal(patch_check(pd, &host, &f), 0);
+	assert_int_equal(f.n, 0);
+	assert_int_equal(notes.n, 2);
+	assert_non_null(strstr(notes.v[0], "x-igd-opregion=true is redundant with QEMU 10.1"));
+	assert_non_null(strstr(notes.v[1], "QEMU 10.1 refuses to hotplug a GVT-g vGPU"));
+	strv_free(&notes);
+	for (size_t i = 0; i < ARRAY_SIZE(quiet); i++) {
+		host.qemu_version = quiet[i];
+		assert_int_equal(patch_check(pd, &host, &f), 0);
+		assert_int_equal(f.n + notes.n, 0);
+	}
+	patch_doc_free(pd);
+
+	host.qemu_version = 11000000;
+	assert_int_equal(patch_doc_parse(mdpy, strlen(mdpy), "t", &pd, err, sizeof(err)), 0);
+	assert_int_equal(patch_check(pd, &host, &f), 0);
+	assert_int_equal(f.n + notes.n, 0);   /* not GVT-g */
+	patch_doc_free(pd);
 }
 
 /* Our golden outputs pass the lint (apart from what the case is about). */
@@ -453,7 +556,7 @@ static void test_check_outputs(void **state)
 
 		assert_non_null(buf);
 		assert_int_equal(patch_doc_parse(buf, strlen(buf), p, &pd, err, sizeof(err)), 0);
-		assert_int_equal(patch_check(pd, &f), 0);
+		assert_int_equal(patch_check(pd, NULL, &f), 0);
 		if (f.n)
 			fail_msg("%s: %s", clean[i], f.v[0]);
 		strv_free(&f);
@@ -573,7 +676,7 @@ static void test_migrate_left(void **state)
 	patch_doc_free(pd);
 
 	assert_int_equal(patch_doc_parse(out, len, "t", &pd, err, sizeof(err)), 0);
-	assert_int_equal(patch_check(pd, &f), 0);
+	assert_int_equal(patch_check(pd, NULL, &f), 0);
 	assert_int_equal(f.n, 2);
 	for (size_t i = 0; i < f.n; i++) {
 		assert_string_equal(f.v[i], notes.v[i]);
@@ -622,6 +725,8 @@ int main(void)
 		cmocka_unit_test(test_upstream_idempotent),
 		cmocka_unit_test(test_check),
 		cmocka_unit_test(test_check_outputs),
+		cmocka_unit_test(test_check_host_type),
+		cmocka_unit_test(test_check_qemu_version),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_new_uuid),
 		cmocka_unit_test(test_crlf),
