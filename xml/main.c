@@ -681,10 +681,10 @@ static void quiet_libvirt(void *opaque, virErrorPtr e)
 }
 
 /*
- * The QEMU version behind @conn: virConnectGetVersion() is the hypervisor's version, for the
- * QEMU driver (virConnectGetType() "QEMU") QEMU's own, major * 1000000 + minor * 1000 +
- * micro (libvirt's virConnectGetVersion documentation; qemuConnectGetVersion returns the
- * capabilities' QEMU version). 0 for another driver or when libvirt cannot say.
+ * The QEMU version behind @conn: virConnectGetVersion() is the hypervisor's version,
+ * major * 1000000 + minor * 1000 + micro; for the QEMU driver (virConnectGetType() "QEMU")
+ * that of the host's default QEMU binary (libvirt's qemuConnectGetVersion():
+ * virQEMUCapsGetDefaultVersion()). 0 for another driver or when libvirt cannot say.
  */
 static unsigned long libvirt_qemu_version(virConnectPtr conn)
 {
