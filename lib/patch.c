@@ -2063,6 +2063,23 @@ static int apply_vgpu(struct ctx *c, const struct patch_opts *o, const char *uui
 			 uuid ? " " : "", uuid ? uuid : "");
 		goto out;
 	}
+	if (hd && !mdev_uuid(hd, u)) {
+		/* libvirt refuses it too, and no metadata entry could name it. */
+		r = fail(c, -EINVAL, "the mdev hostdev has no valid <source><address uuid=.../>: "
+			 "give it its vGPU's UUID, or remove it with --remove-vgpu");
+		goto out;
+	}
+	/* libvirt refuses display='on' without a <graphics> device ("graphics device is needed
+	 * for attribute value 'display=on' in <hostdev>", research/xml-patcher-anchors.md §2),
+	 * and patch_check() reports the override form: refuse both before changing the vGPU. */
+	if ((o->display == PATCH_ON || o->ramfb || o->xres) &&
+	    !child_el(child_el(c->root, "devices"), "graphics")) {
+		r = fail(c, -ENODEV, "%s turns the vGPU's display on, which needs a <graphics> "
+			 "device, and the domain has none: add one first (spice with "
+			 "<gl enable='yes'/>, or egl-headless)",
+			 o->ramfb ? "--ramfb" : o->xres ? "--resolution" : "--display=on");
+		goto out;
+	}
 
 	if (!hd) {
 		xmlNodePtr devs = child_el(c->root, "devices"), src, addr, anchor = NULL;
@@ -2244,15 +2261,6 @@ int patch_apply(struct patch_doc *pd, const struct patch_opts *o, struct strv *c
 	if (o->uuid)
 		mdev_uuid_canon(o->uuid, uuid);
 
-	/* libvirt refuses display='on' without a <graphics> device ("graphics device is needed
-	 * for attribute value 'display=on' in <hostdev>", research/xml-patcher-anchors.md §2),
-	 * and patch_check() reports the override form: refuse both before changing anything. */
-	if (!o->remove && (o->display == PATCH_ON || o->ramfb || o->xres) &&
-	    !child_el(child_el(c.root, "devices"), "graphics"))
-		return fail(&c, -ENODEV, "%s turns the vGPU's display on, which needs a <graphics> "
-			    "device, and the domain has none: add one first (spice with "
-			    "<gl enable='yes'/>, or egl-headless)",
-			    o->ramfb ? "--ramfb" : o->xres ? "--resolution" : "--display=on");
 	if (o->remove) {
 		xmlNsPtr ns = root_qemu_ns(&c);
 		bool used = ns && ns_used(c.root, ns);
