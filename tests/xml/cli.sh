@@ -154,4 +154,14 @@ echo GVTg_V5_4 >"$S/name"
 VGPU_SYSFS_ROOT=$T/sys $X --add-vgpu "$F/minimal.in.xml" >/dev/null 2>"$T/err"
 check "types suggested" grep -q -- "--parent=0000:00:02.0 --type=i915-GVTg_V5_4  (GVTg_V5_4, 2 available)" "$T/err"
 
+# The schema accepts what the issue-15 fixes write (virt-xml-validate, no daemon needed).
+if command -v virt-xml-validate >/dev/null; then
+	for f in virtinstall-ramfb legacy-pci-migrate undo-qemu-ns-add undo-empty-metadata-add \
+		undo-empty-override-add undo-no-devices-add; do
+		check "schema: $f" virt-xml-validate "$F/$f.out.xml" domain
+	done
+else
+	echo "skip schema: no virt-xml-validate (libvirt-clients)"
+fi
+
 [ $fails -eq 0 ] || { echo "$fails failed"; exit 1; }
