@@ -2634,8 +2634,7 @@ out:
 int patch_check(const struct patch_doc *pd, const struct patch_host *host,
 		struct strv *findings)
 {
-	struct ctx c = { .pd = (struct patch_doc *)pd, .doc = pd->doc,
-			 .root = xmlDocGetRootElement(pd->doc) };
+	struct ctx c = { .doc = pd->doc, .root = xmlDocGetRootElement(pd->doc) };
 	struct nodes devs = { 0 }, rt = { 0 };
 	struct legacy *l = NULL;
 	size_t nl = 0, nov = 0;

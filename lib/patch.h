@@ -12,7 +12,12 @@
  *     "hostdevN", which shifts when a hostdev or <interface type='hostdev'> comes first;
  *  4. be idempotent: the same options applied twice give byte-identical output;
  *  5. keep comments, element order and every byte of untouched content: the document is
- *     written back from its own source text wherever the tree did not change.
+ *     written back from its own source text wherever the tree did not change; new lines end
+ *     as the source's first line does (LF or CRLF);
+ *  6. make --remove-vgpu an exact undo of --add-vgpu: the add records in the metadata which
+ *     containers it created or found empty (<vgpu:added>, lib/patch.c), and the remove
+ *     takes away exactly those, so a domain without an mdev of its own comes back byte for
+ *     byte (docs/vgpu-xml.md states the guarantee).
  */
 #ifndef VGPU_PATCH_H
 #define VGPU_PATCH_H
@@ -78,7 +83,8 @@ struct patch_opts {
 	bool native;             /* libvirt's display='on'/ramfb='on' instead of the override;
 				  * without it, the hostdev's own display=/ramfb= are set to agree
 				  * with the override */
-	bool remove;             /* undo: the vGPU (@uuid, or every mdev), its override, metadata */
+	bool remove;             /* undo: the vGPU (@uuid, or every mdev), its override, metadata,
+				  * and what its undo record says the add created (MUST 6) */
 	bool migrate_legacy;     /* <qemu:commandline> "-set device.hostdevN.P=V" and overrides on
 				  * a runtime alias: move them to the vGPU's user alias */
 	struct strv *notes;      /* optional, caller-owned: gets one line for each thing asked
@@ -100,7 +106,9 @@ int patch_opts_check(const struct patch_opts *o, char *err, size_t errlen);
  * patch_apply: rewrite the document of @pd as @o asks.
  * Each change is appended to @changes as one human-readable line ("added mdev hostdev
  * 3c0c...", "set override property xres=1920 on ua-vgpu0"); nothing appended means the
- * document is unchanged. @changes is caller-owned (strv_free).
+ * document is unchanged. @changes is caller-owned (strv_free). When it adds the vGPU, or
+ * changes one that has an undo record, it writes or extends that record (MUST 6). What was
+ * asked for and left as it was goes to @o->notes when given.
  * On failure the document may be partly changed and must not be written; @err holds one line
  * saying what is wrong and what to do.
  * Returns 0; -EINVAL (invalid options: a malformed @uuid, @parent or @type, a @romfile that
