@@ -238,14 +238,10 @@ static int lex(struct patch_doc *pd)
 	const char *s = pd->src;
 	size_t p = 0, end = pd->len, cap = 0, depth = 0;
 
-	/* The prologue: an XML declaration, comments, PIs, blanks, and a DOCTYPE that declares
-	 * nothing ("<!DOCTYPE domain>": domxml refuses one that does). */
+	/* The prologue: an XML declaration, comments, PIs, blanks (no DOCTYPE: domxml). */
 	while (p < end) {
 		if (s[p] != '<') {
 			p++;
-		} else if (strncmp(s + p, "<!DOCTYPE", 9) == 0) {
-			if (!(p = skip_past(s, p + 9, end, ">")))
-				return -EINVAL;
 		} else if (strncmp(s + p, "<!--", 4) == 0) {
 			if (!(p = skip_past(s, p + 4, end, "-->")))
 				return -EINVAL;
