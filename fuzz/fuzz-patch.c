@@ -23,13 +23,17 @@
  *  - every metadata entry an apply adds names an mdev hostdev of the result by its UUID,
  *    as the hook looks it up;
  *  - after a successful apply, the dump parses again, and the same options applied to it
- *    change nothing and dump byte-identical output (MUST 4).
+ *    change nothing and dump byte-identical output (MUST 4);
+ *  - an add into a domain without an mdev hostdev that nowhere names the vGPU's UUID, then
+ *    --remove-vgpu of it, gives the input back byte for byte (the undo guarantee,
+ *    docs/vgpu-xml.md).
  */
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "domxml.h"
 #include "fuzz.h"
@@ -169,11 +173,63 @@ static void check_lines(const struct strv *sv, const char *what)
 static void check_lint(const struct patch_doc *pd)
 {
 	struct strv findings = { 0 };
-	int r = patch_check(pd, &findings);
+	int r = patch_check(pd, NULL, &findings);
 
 	FUZZ_ASSERT(r == 0, "patch_check returned %d", r);
 	check_lines(&findings, "finding");
 	strv_free(&findings);
+}
+
+/* Whether @s (@len bytes) contains @word, ignoring case. */
+static bool mentions(const char *s, size_t len, const char *word)
+{
+	size_t n = strlen(word);
+
+	for (size_t i = 0; n && i + n <= len; i++)
+		if (strncasecmp(s + i, word, n) == 0)
+			return true;
+	return false;
+}
+
+/* Whether @doc has an mdev hostdev, valid or not. */
+static bool has_mdev(xmlDocPtr doc)
+{
+	for (xmlNodePtr n = xmlDocGetRootElement(doc)->children; n; n = n->next)
+		for (xmlNodePtr d = is_el(n, NULL, "devices") ? n->children : NULL; d; d = d->next) {
+			xmlChar *t = is_el(d, NULL, "hostdev") ? xmlGetNoNsProp(d, BAD_CAST "type")
+							      : NULL;
+			bool mdev = t && xmlStrEqual(t, BAD_CAST "mdev");
+
+			xmlFree(t);
+			if (mdev)
+				return true;
+		}
+	return false;
+}
+
+static char *dump(const struct patch_doc *pd, size_t *len);
+static void check_same(const char *a, size_t na, const char *b, size_t nb, const char *what);
+
+/* --remove-vgpu (of @uuid, or of all) on @added gives @orig back byte for byte. */
+static void check_undo(const char *added, size_t alen, const char *orig, size_t olen,
+		       const char *uuid)
+{
+	struct patch_opts rm = { .remove = true, .uuid = uuid };
+	struct strv changes = { 0 };
+	struct patch_doc *pd;
+	char err[1024], *back;
+	size_t blen;
+	int r;
+
+	r = patch_doc_parse(added, alen, "fuzz", &pd, err, sizeof(err));
+	FUZZ_ASSERT(r == 0, "the added document does not parse: %s", err);
+	r = patch_apply(pd, &rm, &changes, err, sizeof(err));
+	FUZZ_ASSERT(r == 0 && changes.n > 0, "remove after add: %d %s", r, err);
+	back = dump(pd, &blen);
+	check_same(orig, olen, back, blen, "add then remove is not the input");
+	free(back);
+	strv_free(&changes);
+	patch_doc_free(pd);
 }
 
 static char *dump(const struct patch_doc *pd, size_t *len)
@@ -205,6 +261,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct patch_doc *pd = NULL, *pd2 = NULL;
 	char line[LINE_MAX_BYTES], err[1024] = "", *out, *out2;
 	size_t n, len, outlen, outlen2;
+	bool had_mdev;
 	int r;
 
 	if (!nl || (size_t)(nl - (const char *)data) >= sizeof(line))
@@ -228,12 +285,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	check_lint(pd);
 	uuids(patch_doc_xml(pd), &hostdevs, &meta);
+	had_mdev = has_mdev(patch_doc_xml(pd));
 
 	r = patch_apply(pd, &o, &changes, err, sizeof(err));
 	check_lines(&changes, "change");
 	if (r < 0) {
 		FUZZ_ASSERT(r == -EINVAL || r == -ENOENT || r == -ENOTUNIQ || r == -EEXIST ||
-			    r == -ENOMEM, "patch_apply returned %d: %s", r, err);
+			    r == -ENODEV || r == -ENOMEM, "patch_apply returned %d: %s", r, err);
 		FUZZ_ASSERT(fuzz_one_line(err), "error '%s'", err);
 		goto out;
 	}
@@ -250,6 +308,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	FUZZ_ASSERT(again.n == 0, "applied again, it changes: %s", again.v[0]);
 	out2 = dump(pd2, &outlen2);
 	check_same(out, outlen, out2, outlen2, "applied again, the dump differs");
+	if (o.add_vgpu && !had_mdev && !(o.uuid && mentions(xml, len, o.uuid)))
+		check_undo(out2, outlen2, xml, len, o.uuid);
 
 	free(out2);
 	free(out);

@@ -42,6 +42,7 @@ struct tok {
 	struct seg *segs;
 	size_t nsegs;
 	char *text;        /* TOK_TEXT: decoded content at parse time */
+	bool self_close;   /* TOK_STAG not empty: write it as "<x/>" while it has no children */
 };
 
 struct patch_doc {
@@ -53,6 +54,7 @@ struct patch_doc {
 	size_t root_off;   /* the root's start tag */
 	size_t root_end;   /* just past the root's end tag */
 	bool raw;          /* tokens are attached: write from the source where possible */
+	bool crlf;         /* the source's lines end in CRLF: so do the lines written */
 	char quote;        /* for attributes of new elements */
 };
 
@@ -108,6 +110,24 @@ static void put_escaped(struct obuf *b, const char *s, char quote)
 		default: put(b, s, 1); break;
 		}
 	}
+}
+
+/* Escape @s for text content; each newline is written as the document's line ending (the
+ * parser turned every CRLF of the source into LF, XML 1.0 §2.11). */
+static void put_text(struct obuf *b, const struct patch_doc *pd, const char *s)
+{
+	for (const char *nl; (nl = strchr(s, '\n')); s = nl + 1) {
+		char *part = strndup(s, (size_t)(nl - s));
+
+		if (!part) {
+			b->oom = true;
+			return;
+		}
+		put_escaped(b, part, 0);
+		free(part);
+		puts_(b, pd->crlf ? "\r\n" : "\n");
+	}
+	put_escaped(b, s, 0);
 }
 
 /* ---- tokens ---- */
@@ -479,6 +499,11 @@ int patch_doc_parse(const char *buf, size_t len, const char *what, struct patch_
 	pd->src[len] = '\0';
 	pd->len = len;
 	pd->quote = '\'';
+	{
+		const char *nl = memchr(buf, '\n', len);
+
+		pd->crlf = nl && nl > buf && nl[-1] == '\r';
+	}
 
 	root = xmlDocGetRootElement(pd->doc);
 	r = lex(pd);
@@ -609,9 +634,19 @@ static void dump_node(struct obuf *b, const struct patch_doc *pd, xmlNodePtr n)
 		put(b, "<", 1);
 		puts_(b, q);
 		dump_attrs(b, pd, n, t);
-		if (t && (!t->empty || !n->children)) {
+		if (t && t->self_close && !t->empty && !n->children) {
+			/* "<x >" that was "<x />" before a removal emptied it again */
+			put(b, pd->src + t->tail, t->off + t->len - t->tail - 1);
+			puts_(b, "/>");
+			closed = true;
+		} else if (t && (!t->empty || !n->children)) {
 			put(b, pd->src + t->tail, t->off + t->len - t->tail);
 			closed = t->empty;
+		} else if (t) {
+			/* "<x />" gets children: "<x >", so that emptying it gives "<x />" back */
+			put(b, pd->src + t->tail, t->off + t->len - t->tail - 2);
+			puts_(b, ">");
+			closed = false;
 		} else {
 			closed = !n->children;
 			puts_(b, closed ? "/>" : ">");
@@ -632,7 +667,7 @@ static void dump_node(struct obuf *b, const struct patch_doc *pd, xmlNodePtr n)
 		if (t && strcmp(t->text, (const char *)n->content) == 0)
 			put(b, pd->src + t->off, t->len);
 		else
-			put_escaped(b, (const char *)n->content, 0);
+			put_text(b, pd, (const char *)n->content);
 		break;
 	case XML_COMMENT_NODE:
 		puts_(b, "<!--");
@@ -672,7 +707,7 @@ int patch_doc_dump(const struct patch_doc *pd, char **out, size_t *len)
 	if (pd->raw)
 		put(&b, pd->src + pd->root_end, pd->len - pd->root_end);
 	else
-		put(&b, "\n", 1);
+		puts_(&b, pd->crlf ? "\r\n" : "\n");
 	if (b.oom) {
 		free(b.p);
 		return -ENOMEM;
@@ -692,6 +727,11 @@ struct ctx {
 	struct strv *changes;
 	char *err;
 	size_t errlen;
+	char vgpu[MDEV_UUID_LEN + 1];  /* apply_vgpu(): the vGPU worked on */
+	bool added;                    /* apply_vgpu(): its hostdev was added by this call */
+	bool ns_keep, ns_created;      /* remove_vgpus(): an undo record says the qemu namespace
+					* was there before the add, or that the add declared it */
+	struct strv *notes;            /* patch_opts.notes */
 };
 
 /* A growable list of nodes. */
@@ -919,11 +959,12 @@ oom:
 	return -ENOMEM;
 }
 
-/* Insert @n before the element @ref, with the same indentation. */
+/* Insert @n before the element @ref, with the same indentation: "\n<indent>" and @n go
+ * before the text that precedes @ref, which stays where it is, so that drop() restores it. */
 static int place_before(struct ctx *c, xmlNodePtr ref, xmlNodePtr n)
 {
+	xmlNodePtr at = ref->prev && ref->prev->type == XML_TEXT_NODE ? ref->prev : ref, t;
 	char ind[128];
-	xmlNodePtr t;
 
 	if (!c->unit[0]) {
 		link_before(ref, n);
@@ -934,8 +975,8 @@ static int place_before(struct ctx *c, xmlNodePtr ref, xmlNodePtr n)
 		xmlFreeNode(n);
 		return -ENOMEM;
 	}
-	link_before(ref, n);
-	link_after(n, t);
+	link_before(at, t);
+	link_after(t, n);
 	return 0;
 }
 
@@ -1102,11 +1143,12 @@ static int override_devices(struct ctx *c, const char *alias, struct nodes *l)
 	return 0;
 }
 
-/* Drop @n's now empty ancestors up to and including <qemu:override>. */
-static void tidy(xmlNodePtr n)
+/* Drop @n's now empty ancestors up to <qemu:override>, which is dropped too unless
+ * @keep_override (an undo that knows whether the add created it). */
+static void tidy(xmlNodePtr n, bool keep_override)
 {
-	while (n && (is_q(n, "frontend") || is_q(n, "device") || is_q(n, "override")) &&
-	       !has_elems(n)) {
+	while (n && (is_q(n, "frontend") || is_q(n, "device") ||
+		     (is_q(n, "override") && !keep_override)) && !has_elems(n)) {
 		xmlNodePtr parent = n->parent;
 		bool last = is_q(n, "override");
 
@@ -1214,7 +1256,7 @@ static int override_unset(struct ctx *c, const char *alias, const char *name, co
 			}
 			if (!has_elems(fe)) {
 				next = NULL;  /* tidy() may free the following nodes too */
-				tidy(fe);
+				tidy(fe, false);
 			}
 		}
 	}
@@ -1248,7 +1290,7 @@ static int runtime_shift(struct ctx *c, const struct nodes *rt, xmlNodePtr x, co
 			xmlNodePtr ov = devs.v[i]->parent;
 
 			drop(devs.v[i]);
-			tidy(ov);
+			tidy(ov, false);
 			r = addf(c->changes, "removed the override of %s", old);
 			continue;
 		}
@@ -1363,7 +1405,10 @@ out:
 
 /* ---- <metadata> ---- */
 
-static xmlNodePtr meta_entry(xmlNodePtr md, const char *uuid, xmlNodePtr *vg_out)
+/* The entry <vgpu:NAME uuid=@uuid/> of the metadata @md (NULL: none); *@vg_out, when
+ * given and NULL, gets the first <vgpu:vgpu>. */
+static xmlNodePtr meta_find(xmlNodePtr md, const char *name, const char *uuid,
+			    xmlNodePtr *vg_out)
 {
 	for (xmlNodePtr vg = md ? md->children : NULL; vg; vg = vg->next) {
 		if (!is_ns_el(vg, DOMXML_NS_VGPU, "vgpu"))
@@ -1374,7 +1419,7 @@ static xmlNodePtr meta_entry(xmlNodePtr md, const char *uuid, xmlNodePtr *vg_out
 			char u[MDEV_UUID_LEN + 1];
 			const char *v = prop(m, "uuid");
 
-			if (is_ns_el(m, DOMXML_NS_VGPU, "mdev") && v &&
+			if (is_ns_el(m, DOMXML_NS_VGPU, name) && v &&
 			    mdev_uuid_canon(v, u) == 0 && strcmp(u, uuid) == 0)
 				return m;
 		}
@@ -1382,9 +1427,15 @@ static xmlNodePtr meta_entry(xmlNodePtr md, const char *uuid, xmlNodePtr *vg_out
 	return NULL;
 }
 
-static int meta_set(struct ctx *c, const char *uuid, const char *parent, const char *type)
+static xmlNodePtr meta_entry(xmlNodePtr md, const char *uuid, xmlNodePtr *vg_out)
 {
-	xmlNodePtr md = child_el(c->root, "metadata"), vg = NULL, m;
+	return meta_find(md, "mdev", uuid, vg_out);
+}
+
+/* The domain's <metadata><vgpu:vgpu> into *@out, made when missing. */
+static int meta_vgpu(struct ctx *c, xmlNodePtr *out)
+{
+	xmlNodePtr md = child_el(c->root, "metadata"), vg = NULL;
 	int r;
 
 	if (!md) {
@@ -1407,14 +1458,8 @@ static int meta_set(struct ctx *c, const char *uuid, const char *parent, const c
 		if (r < 0)
 			return r;
 	}
-	m = meta_entry(md, uuid, &vg);
-	if (m) {
-		if (prop_is(m, "parent", parent) && prop_is(m, "type", type))
-			return 0;
-		if (set_prop(m, "parent", parent) < 0 || set_prop(m, "type", type) < 0)
-			return -ENOMEM;
-		return addf(c->changes, "metadata: mdev %s is now %s on %s", uuid, type, parent);
-	}
+	for (vg = md->children; vg && !is_ns_el(vg, DOMXML_NS_VGPU, "vgpu"); vg = vg->next)
+		;
 	if (!vg) {
 		xmlNsPtr ns;
 
@@ -1428,29 +1473,266 @@ static int meta_set(struct ctx *c, const char *uuid, const char *parent, const c
 		if ((r = place(c, md, NULL, vg)) < 0)
 			return r;
 	}
+	*out = vg;
+	return 0;
+}
+
+static int meta_set(struct ctx *c, const char *uuid, const char *parent, const char *type)
+{
+	xmlNodePtr md = child_el(c->root, "metadata"), vg = NULL, m;
+	int r;
+
+	m = meta_entry(md, uuid, NULL);
+	if (m) {
+		if (prop_is(m, "parent", parent) && prop_is(m, "type", type))
+			return 0;
+		if (set_prop(m, "parent", parent) < 0 || set_prop(m, "type", type) < 0)
+			return -ENOMEM;
+		return addf(c->changes, "metadata: mdev %s is now %s on %s", uuid, type, parent);
+	}
+	if ((r = meta_vgpu(c, &vg)) < 0)
+		return r;
 	if (!(m = new_el(c, vg->ns, "mdev", "uuid", uuid, "parent", parent)) ||
 	    set_prop(m, "type", type) < 0)
 		return -ENOMEM;
+	/* Before the undo record (below), which names what this entry may have created. */
+	for (xmlNodePtr n = vg->children; n; n = n->next)
+		if (is_ns_el(n, DOMXML_NS_VGPU, "added"))
+			return place_before(c, n, m) < 0 ? -ENOMEM :
+			       addf(c->changes, "metadata: mdev %s is %s on %s", uuid, type, parent);
 	if ((r = place(c, vg, NULL, m)) < 0)
 		return r;
 	return addf(c->changes, "metadata: mdev %s is %s on %s", uuid, type, parent);
 }
 
-static int meta_remove(struct ctx *c, const char *uuid)
+/*
+ * The undo record. An add writes <vgpu:added uuid=U created=... empty=.../> next to the
+ * vGPU's <vgpu:mdev> entry, saying which of the containers it put the vGPU into it created
+ * (created=), and which existed with no content at all (empty=, "NAME/" when written as
+ * "<x/>"). --remove-vgpu of a vGPU with a record then removes exactly what the add wrote:
+ * it drops the containers it created once they are empty, empties those that were empty
+ * and keeps every other one, so a domain without an mdev of its own comes back byte for
+ * byte. vgpu-hook reads only <vgpu:mdev>.
+ */
+enum { K_DEVICES, K_METADATA, K_VGPU, K_OVERRIDE, K_QEMU_NS, K_N };
+
+static const char *const kname[K_N] = { "devices", "metadata", "vgpu", "override",
+					"qemu-ns" };
+
+struct record {
+	unsigned int created, empty, closed;   /* bits 1 << K_... */
+};
+
+/* The container @k of the document, or NULL (K_QEMU_NS: see root_qemu_ns). */
+static xmlNodePtr container(struct ctx *c, int k)
+{
+	xmlNodePtr md;
+
+	switch (k) {
+	case K_DEVICES:
+		return child_el(c->root, "devices");
+	case K_METADATA:
+		return child_el(c->root, "metadata");
+	case K_VGPU:
+		md = child_el(c->root, "metadata");
+		for (xmlNodePtr n = md ? md->children : NULL; n; n = n->next)
+			if (is_ns_el(n, DOMXML_NS_VGPU, "vgpu"))
+				return n;
+		return NULL;
+	case K_OVERRIDE:
+		for (xmlNodePtr n = c->root->children; n; n = n->next)
+			if (is_q(n, "override"))
+				return n;
+		return NULL;
+	default:
+		return NULL;
+	}
+}
+
+/* The qemu namespace declared on the root element itself, or NULL. */
+static xmlNsPtr root_qemu_ns(struct ctx *c)
+{
+	for (xmlNsPtr ns = c->root->nsDef; ns; ns = ns->next)
+		if (ns->href && xmlStrEqual(ns->href, BAD_CAST PATCH_NS_QEMU))
+			return ns;
+	return NULL;
+}
+
+/* What exists now: @had, and of that what has no content at all (@bare), written "<x/>"
+ * (@closed). */
+static void shape_of(struct ctx *c, unsigned int *had, unsigned int *bare,
+		     unsigned int *closed)
+{
+	*had = *bare = *closed = 0;
+	for (int k = 0; k < K_N; k++) {
+		xmlNodePtr n = container(c, k);
+		const struct tok *t = n && c->pd->raw ? n->_private : NULL;
+
+		if (k == K_QEMU_NS ? !root_qemu_ns(c) : !n)
+			continue;
+		*had |= 1u << k;
+		if (n && !n->children) {
+			*bare |= 1u << k;
+			if (!t || t->empty)
+				*closed |= 1u << k;
+		}
+	}
+}
+
+static void record_read(xmlNodePtr rec, struct record *r)
+{
+	memset(r, 0, sizeof(*r));
+	for (int pass = 0; pass < 2; pass++) {
+		const char *v = prop(rec, pass ? "empty" : "created");
+
+		while (v && *v) {
+			size_t len = strcspn(v, " ");
+
+			for (int k = 0; k < K_N; k++) {
+				size_t kl = strlen(kname[k]);
+
+				if (pass == 0 && len == kl && strncmp(v, kname[k], kl) == 0) {
+					r->created |= 1u << k;
+				} else if (pass == 1 && (len == kl || (len == kl + 1 && v[kl] == '/')) &&
+					   strncmp(v, kname[k], kl) == 0) {
+					r->empty |= 1u << k;
+					if (len > kl)
+						r->closed |= 1u << k;
+				}
+			}
+			v += len;
+			v += strspn(v, " ");
+		}
+	}
+}
+
+/* Set or unset the attribute @name of @rec to the containers in @bits; *@changed is set
+ * when it changed. */
+static int record_attr(xmlNodePtr rec, const char *name, unsigned int bits,
+		       unsigned int closed, bool *changed)
+{
+	char v[128] = "";
+
+	for (int k = 0; k < K_N; k++)
+		if (bits & (1u << k))
+			snprintf(v + strlen(v), sizeof(v) - strlen(v), "%s%s%s", v[0] ? " " : "",
+				 kname[k], closed & (1u << k) ? "/" : "");
+	if (!v[0]) {
+		if (prop(rec, name)) {
+			*changed = true;
+			xmlUnsetProp(rec, BAD_CAST name);
+		}
+		return 0;
+	}
+	if (prop_is(rec, name, v))
+		return 0;
+	*changed = true;
+	return set_prop(rec, name, v);
+}
+
+/*
+ * After an apply that added the vGPU @uuid (@added) or changed one with a record: note in
+ * its record the containers created or filled since @had/@bare/@closed were taken.
+ */
+static int record_update(struct ctx *c, const char *uuid, bool added, unsigned int had,
+			 unsigned int bare, unsigned int closed)
+{
+	xmlNodePtr rec = meta_find(child_el(c->root, "metadata"), "added", uuid, NULL), vg;
+	unsigned int now, now_bare, now_closed;
+	struct record old = { 0 }, r;
+	bool changed = false, fresh = !rec;
+	int ret;
+
+	if (!rec && !added)
+		return 0;
+	if (!rec) {
+		if ((ret = meta_vgpu(c, &vg)) < 0)
+			return ret;
+		if (!(rec = new_el(c, vg->ns, "added", "uuid", uuid, NULL, NULL)) ||
+		    (ret = place(c, vg, NULL, rec)) < 0)
+			return -ENOMEM;
+	} else {
+		record_read(rec, &old);
+	}
+	shape_of(c, &now, &now_bare, &now_closed);
+	r = old;
+	r.created |= now & ~had;
+	for (int k = 0; k < K_N; k++) {
+		unsigned int bit = 1u << k;
+
+		if ((bare & bit) && !(now_bare & bit) && !(old.empty & bit)) {
+			r.empty |= bit;
+			r.closed |= closed & bit;
+		}
+	}
+	if ((ret = record_attr(rec, "created", r.created, 0, &changed)) < 0 ||
+	    (ret = record_attr(rec, "empty", r.empty, r.closed, &changed)) < 0)
+		return ret;
+	if (!fresh && !changed)
+		return 0;
+	return addf(c->changes, "metadata: recorded what the vGPU %s was added into, for "
+		    "--remove-vgpu", uuid);
+}
+
+/*
+ * Remove the metadata entries of @uuid. Without @keep, a <vgpu:vgpu> and a <metadata> left
+ * empty go too; with it (an undo with a record) they stay for restore().
+ */
+static int meta_remove(struct ctx *c, const char *uuid, bool keep)
 {
 	xmlNodePtr md = child_el(c->root, "metadata"), m, vg;
 
-	while ((m = meta_entry(md, uuid, NULL))) {
+	while ((m = meta_entry(md, uuid, NULL)) || (m = meta_find(md, "added", uuid, NULL))) {
+		bool entry = is_ns_el(m, DOMXML_NS_VGPU, "mdev");
+
 		vg = m->parent;
 		drop(m);
-		if (!has_elems(vg))
+		if (!keep && !has_elems(vg))
 			drop(vg);
-		if (!has_elems(md)) {
+		if (!keep && !has_elems(md)) {
 			drop(md);
 			md = NULL;
 		}
-		if (addf(c->changes, "metadata: removed mdev %s", uuid) < 0)
+		if (entry && addf(c->changes, "metadata: removed mdev %s", uuid) < 0)
 			return -ENOMEM;
+	}
+	return 0;
+}
+
+/* Whether @n has no element, comment, PI or CDATA child (blank text only, or nothing). */
+static bool blank_only(xmlNodePtr n)
+{
+	for (xmlNodePtr ch = n->children; ch; ch = ch->next)
+		if (ch->type != XML_TEXT_NODE || !blank(ch->content))
+			return false;
+	return true;
+}
+
+/* The undo of @rec, once the vGPU, its override and its metadata entries are gone. */
+static int restore(struct ctx *c, const struct record *rec)
+{
+	static const int order[] = { K_OVERRIDE, K_VGPU, K_METADATA, K_DEVICES };
+
+	for (size_t i = 0; i < ARRAY_SIZE(order); i++) {
+		unsigned int bit = 1u << order[i];
+		xmlNodePtr n = container(c, order[i]);
+
+		if (!n || !blank_only(n))
+			continue;
+		if (rec->created & bit) {
+			drop(n);
+		} else if (rec->empty & bit) {
+			struct tok *t = c->pd->raw ? n->_private : NULL;
+
+			while (n->children) {
+				xmlNodePtr ch = n->children;
+
+				xmlUnlinkNode(ch);
+				xmlFreeNode(ch);
+			}
+			if (t && (rec->closed & bit))
+				t->self_close = true;
+		}
 	}
 	return 0;
 }
@@ -1521,6 +1803,26 @@ static void legacy_typed(const char *name, const char *value, const char **type,
 	}
 }
 
+static void describe(xmlNodePtr dev, char *buf, size_t len);
+
+/* Why the legacy pair @l, whose device is @dev (NULL: none), is not migrated: one line. */
+static void legacy_left(const struct legacy *l, xmlNodePtr dev, char *buf, size_t len)
+{
+	char d[128];
+
+	if (!dev) {
+		snprintf(buf, len, "legacy <qemu:commandline> -set device.%s.%s=%s names no "
+			 "device: QEMU refuses to start with it; remove it", l->id, l->name,
+			 l->value);
+		return;
+	}
+	describe(dev, d, sizeof(d));
+	snprintf(buf, len, "legacy <qemu:commandline> -set device.%s.%s=%s is for %s, not a "
+		 "vGPU, so vgpu-xml --migrate-legacy leaves it; QEMU >= 6.2 refuses to start "
+		 "with it: move it by hand to a <qemu:override> on a user alias of that device, "
+		 "or remove it", l->id, l->name, l->value, d);
+}
+
 static int migrate_legacy(struct ctx *c)
 {
 	struct nodes rt = { 0 }, mdevs = { 0 }, targets = { 0 };
@@ -1556,10 +1858,37 @@ static int migrate_legacy(struct ctx *c)
 	for (size_t i = 0; i < nl; i++) {
 		xmlNodePtr dev = targets.v[i], cl = l[i].set->parent;
 		const char *type, *value, *alias = dev && is_mdev(dev) ? user_alias(dev) : NULL;
-		char was[200];
+		char was[200], why[512];
+		long k;
 
-		if (!alias)
+		if (!alias) {
+			/* Not the vGPU's: left, and renumbered when the vGPU's new user alias
+			 * moved its device's runtime alias, as libvirt will. */
+			char *now = NULL;
+
+			k = dev ? nodes_index(&rt, dev) : -1;
+			if (k >= 0 && runtime_index(l[i].id) >= 0 && k != runtime_index(l[i].id)) {
+				if (asprintf(&now, "device.hostdev%ld.%s=%s", k, l[i].name,
+					     l[i].value) < 0) {
+					r = -ENOMEM;
+					goto out;
+				}
+				r = addf(c->changes, "legacy -set device.%s.%s: now device.hostdev%ld, "
+					 "the runtime alias of its device after the vGPU's user alias",
+					 l[i].id, l[i].name, k);
+				snprintf(l[i].id, sizeof(l[i].id), "hostdev%ld", k);
+			}
+			legacy_left(&l[i], dev, why, sizeof(why));
+			/* l[i].value points into the attribute that set_prop() replaces */
+			if (r == 0 && now)
+				r = set_prop(l[i].arg, "value", now);
+			free(now);
+			if (r == 0 && c->notes)
+				r = addf(c->notes, "%s", why);
+			if (r < 0)
+				goto out;
 			continue;
+		}
 		snprintf(was, sizeof(was), "-set device.%s.%s=%s", l[i].id, l[i].name,
 			 l[i].value);
 		legacy_typed(l[i].name, l[i].value, &type, &value);
@@ -1604,9 +1933,22 @@ static int remove_vgpus(struct ctx *c, const char *uuid)
 		char u[MDEV_UUID_LEN + 1];
 		const char *ua = user_alias(mdevs.v[i]);
 
+		xmlNodePtr rn;
+		struct record rec;
+		bool exact;
+
 		if (uuid && (!mdev_uuid(mdevs.v[i], u) || strcmp(u, uuid) != 0))
 			continue;
 		mdev_uuid(mdevs.v[i], u);
+		rn = meta_find(child_el(c->root, "metadata"), "added", u, NULL);
+		exact = rn != NULL;
+		if (exact) {
+			record_read(rn, &rec);
+			if (rec.created & (1u << K_QEMU_NS))
+				c->ns_created = true;
+			else
+				c->ns_keep = true;
+		}
 		free(rt.v);
 		rt = (struct nodes){ 0 };
 		if ((r = list_runtime(c, &rt)) < 0)
@@ -1619,17 +1961,18 @@ static int remove_vgpus(struct ctx *c, const char *uuid)
 				xmlNodePtr ov = ovs.v[k]->parent;
 
 				drop(ovs.v[k]);
-				tidy(ov);
+				tidy(ov, exact);
 				r = addf(c->changes, "removed the override of %s", ua);
 			}
 			free(ovs.v);
 		} else {
 			r = runtime_shift(c, &rt, mdevs.v[i], NULL);
 		}
-		if (r < 0 || (r = meta_remove(c, u)) < 0)
+		if (r < 0 || (r = meta_remove(c, u, exact)) < 0)
 			goto out;
 		drop(mdevs.v[i]);
-		if ((r = addf(c->changes, "removed mdev hostdev %s", u)) < 0)
+		if ((r = addf(c->changes, "removed mdev hostdev %s", u)) < 0 ||
+		    (exact && (r = restore(c, &rec)) < 0))
 			goto out;
 	}
 out:
@@ -1677,6 +2020,48 @@ struct want {
 	const char *name, *type, *value;
 };
 
+static const char *override_get(const struct nodes *devs, const char *alias, const char *name);
+
+/*
+ * Make the mdev @hd's own display= and ramfb= say what its override (@alias) says: QEMU gets
+ * the override, but libvirt, virt-manager and a reader see the attributes. One the hostdev
+ * has is set to the override's value; display='on' is also added when absent, as libvirt's
+ * QEMU driver stores display='off' for an mdev without one (research/xml-patcher-anchors.md
+ * §2), which would contradict the override once defined.
+ */
+static int agree(struct ctx *c, xmlNodePtr hd, const char *alias)
+{
+	struct nodes devs = { 0 };
+	const char *d, *rf, *cur;
+	char u[MDEV_UUID_LEN + 1];
+	int r;
+
+	if ((r = override_devices(c, alias, &devs)) < 0)
+		return r;
+	mdev_uuid(hd, u);
+	d = override_get(&devs, alias, "display");
+	rf = override_get(&devs, alias, "ramfb");
+	if (d && (!strcmp(d, "on") || !strcmp(d, "off"))) {
+		cur = prop(hd, "display");
+		if (((cur && strcmp(cur, d) != 0) || (!cur && !strcmp(d, "on"))) &&
+		    ((r = addf(c->changes, "mdev %s: display='%s', as its override says", u,
+			       d)) < 0 || (r = set_prop(hd, "display", d)) < 0))
+			goto out;
+	}
+	if (rf && (!strcmp(rf, "true") || !strcmp(rf, "false"))) {
+		const char *v = !strcmp(rf, "true") ? "on" : "off";
+
+		cur = prop(hd, "ramfb");
+		if (cur && strcmp(cur, v) != 0 &&
+		    ((r = addf(c->changes, "mdev %s: ramfb='%s', as its override says", u,
+			       v)) < 0 || (r = set_prop(hd, "ramfb", v)) < 0))
+			goto out;
+	}
+out:
+	free(devs.v);
+	return r;
+}
+
 static int apply_vgpu(struct ctx *c, const struct patch_opts *o, const char *uuid)
 {
 	struct nodes mdevs = { 0 };
@@ -1702,6 +2087,23 @@ static int apply_vgpu(struct ctx *c, const struct patch_opts *o, const char *uui
 	if (!hd && !o->add_vgpu) {
 		r = fail(c, -ENOENT, "the domain has no mdev hostdev%s%s: add one with --add-vgpu",
 			 uuid ? " " : "", uuid ? uuid : "");
+		goto out;
+	}
+	if (hd && !mdev_uuid(hd, u)) {
+		/* libvirt refuses it too, and no metadata entry could name it. */
+		r = fail(c, -EINVAL, "the mdev hostdev has no valid <source><address uuid=.../>: "
+			 "give it its vGPU's UUID, or remove it with --remove-vgpu");
+		goto out;
+	}
+	/* libvirt refuses display='on' without a <graphics> device ("graphics device is needed
+	 * for attribute value 'display=on' in <hostdev>", research/xml-patcher-anchors.md §2),
+	 * and patch_check() reports the override form: refuse both before changing the vGPU. */
+	if ((o->display == PATCH_ON || o->ramfb || o->xres) &&
+	    !child_el(child_el(c->root, "devices"), "graphics")) {
+		r = fail(c, -ENODEV, "%s turns the vGPU's display on, which needs a <graphics> "
+			 "device, and the domain has none: add one first (spice with "
+			 "<gl enable='yes'/>, or egl-headless)",
+			 o->ramfb ? "--ramfb" : o->xres ? "--resolution" : "--display=on");
 		goto out;
 	}
 
@@ -1746,6 +2148,7 @@ static int apply_vgpu(struct ctx *c, const struct patch_opts *o, const char *uui
 			goto out;
 		if ((r = addf(c->changes, "added mdev hostdev %s with alias %s", u, alias)) < 0)
 			goto out;
+		c->added = true;
 	}
 	if (!mdev_uuid(hd, u)) {
 		/* libvirt refuses it too, and no metadata entry could name it. */
@@ -1753,6 +2156,7 @@ static int apply_vgpu(struct ctx *c, const struct patch_opts *o, const char *uui
 			 "give it its vGPU's UUID, or remove it with --remove-vgpu");
 		goto out;
 	}
+	snprintf(c->vgpu, sizeof(c->vgpu), "%s", u);
 	if (!prop(hd, "model") && ((r = set_prop(hd, "model", "vfio-pci")) < 0 ||
 				   (r = addf(c->changes, "mdev %s: added model='vfio-pci'", u)) < 0))
 		goto out;
@@ -1809,6 +2213,8 @@ static int apply_vgpu(struct ctx *c, const struct patch_opts *o, const char *uui
 	    ((r = override_unset(c, alias, "ramfb", NULL)) < 0 ||
 	     (r = override_unset(c, alias, "driver", "vfio-pci-nohotplug")) < 0))
 		goto out;
+	if (!o->native && alias[0] && (r = agree(c, hd, alias)) < 0)
+		goto out;
 	if (o->parent)
 		r = meta_set(c, u, o->parent, o->type);
 out:
@@ -1835,18 +2241,11 @@ static bool xml_text(const char *s)
 	return true;
 }
 
-int patch_apply(struct patch_doc *pd, const struct patch_opts *o, struct strv *changes,
-		char *err, size_t errlen)
+int patch_opts_check(const struct patch_opts *o, char *err, size_t errlen)
 {
-	struct ctx c = { .pd = pd, .doc = pd->doc, .root = xmlDocGetRootElement(pd->doc),
-			 .changes = changes, .err = err, .errlen = errlen };
+	struct ctx c = { .err = err, .errlen = errlen };
 	char uuid[MDEV_UUID_LEN + 1];
-	xmlNodePtr first = xmlFirstElementChild(c.root);
-	size_t before = changes->n;
-	int r = 0;
 
-	if (first)
-		indent_of(first, c.unit, sizeof(c.unit));
 	if (o->uuid && mdev_uuid_canon(o->uuid, uuid) < 0)
 		return fail(&c, -EINVAL, "'%s' is not a UUID (like 3c0c5f5e-...)", o->uuid);
 	if (!o->parent != !o->type)
@@ -1867,18 +2266,46 @@ int patch_apply(struct patch_doc *pd, const struct patch_opts *o, struct strv *c
 	if (o->remove && (o->add_vgpu || o->parent || o->opregion || o->ramfb || o->romfile ||
 			  o->xres || o->display || o->migrate_legacy))
 		return fail(&c, -EINVAL, "removing the vGPU goes with no other change");
+	return 0;
+}
+
+int patch_apply(struct patch_doc *pd, const struct patch_opts *o, struct strv *changes,
+		char *err, size_t errlen)
+{
+	struct ctx c = { .pd = pd, .doc = pd->doc, .root = xmlDocGetRootElement(pd->doc),
+			 .changes = changes, .err = err, .errlen = errlen, .notes = o->notes };
+	char uuid[MDEV_UUID_LEN + 1] = "";
+	xmlNodePtr first = xmlFirstElementChild(c.root);
+	size_t before = changes->n;
+	unsigned int had, bare, closed;
+	int r = 0;
+
+	if (first)
+		indent_of(first, c.unit, sizeof(c.unit));
+	if ((r = patch_opts_check(o, err, errlen)) < 0)
+		return r;
+	if (o->uuid)
+		mdev_uuid_canon(o->uuid, uuid);
 
 	if (o->remove) {
+		xmlNsPtr ns = root_qemu_ns(&c);
+		bool used = ns && ns_used(c.root, ns);
+
+		/* The namespace goes when the removal left it unused, and no undo record says
+		 * it was there before the add; one the input had unused stays. */
 		r = remove_vgpus(&c, o->uuid ? uuid : NULL);
-		if (r == 0 && changes->n > before)
+		if (r == 0 && changes->n > before && !c.ns_keep && (used || c.ns_created))
 			r = drop_unused_qemu_ns(&c);
 		goto out;
 	}
+	shape_of(&c, &had, &bare, &closed);
 	if (o->migrate_legacy && (r = migrate_legacy(&c)) < 0)
 		goto out;
 	if (o->add_vgpu || o->parent || o->opregion || o->ramfb || o->romfile || o->xres ||
 	    o->display)
 		r = apply_vgpu(&c, o, o->uuid ? uuid : NULL);
+	if (r == 0 && c.vgpu[0])
+		r = record_update(&c, c.vgpu, c.added, had, bare, closed);
 out:
 	if (r == -ENOMEM)
 		snprintf(err, errlen, "out of memory");
@@ -2020,8 +2447,127 @@ static bool is_uefi(xmlNodePtr os)
 	return ovmf;
 }
 
+/* How QEMU shows an mdev's display (hw/vfio/display.c): a dmabuf display needs an OpenGL
+ * console ("vfio-display-dmabuf: opengl not available", research/xml-patcher-anchors.md
+ * §2), a region display is copied into any console. */
+enum display_kind { DISPLAY_UNKNOWN, DISPLAY_DMABUF, DISPLAY_REGION };
+
+/*
+ * The mdev type of the vGPU @u into @type (MDEV_NAME_MAX + 1 bytes), "" when unknown, and
+ * where it was found: its metadata entry, else the vGPU itself on the host when @host names
+ * a sysfs root and the vGPU exists there (bus/mdev/devices/<uuid>/mdev_type).
+ */
+static const char *vgpu_type(struct ctx *c, const char *u, const struct patch_host *host,
+			     char *type)
+{
+	xmlNodePtr m = meta_entry(child_el(c->root, "metadata"), u, NULL);
+	struct mdev_device dev;
+
+	type[0] = '\0';
+	if (m && prop(m, "type") && mdev_type_valid(prop(m, "type"))) {
+		snprintf(type, MDEV_NAME_MAX + 1, "%s", prop(m, "type"));
+		return "metadata";
+	}
+	if (host && host->sysfs_root) {
+		struct mdev_sysfs s = { .root = host->sysfs_root };
+
+		if (mdev_device_find(&s, u, &dev) == 0) {
+			snprintf(type, MDEV_NAME_MAX + 1, "%s", dev.type);
+			return "host";
+		}
+	}
+	return NULL;
+}
+
+/* The kernel names an mdev type "<parent driver>-<name>" (research/real-kernel.md: i915-,
+ * mdpy-, mbochs-); the drivers' display kinds: GVT-g (i915/kvmgt) and mbochs give a dmabuf,
+ * mdpy a region (samples/vfio-mdev). */
+static enum display_kind display_kind(const char *type)
+{
+	if (!strncmp(type, "i915-", 5) || !strncmp(type, "mbochs-", 7))
+		return DISPLAY_DMABUF;
+	if (!strncmp(type, "mdpy-", 5))
+		return DISPLAY_REGION;
+	return DISPLAY_UNKNOWN;
+}
+
+/* "0000:00:02.0" or the attributes of a PCI <address>, as "dddd:bb:ss.f"; false if not. */
+static bool pci_addr(const char *parent, xmlNodePtr a, char *out, size_t len)
+{
+	unsigned long v[4];
+
+	if (parent) {
+		unsigned int d, b, sl, fn;
+		char end;
+
+		if (sscanf(parent, "%x:%x:%x.%x%c", &d, &b, &sl, &fn, &end) != 4)
+			return false;
+		v[0] = d, v[1] = b, v[2] = sl, v[3] = fn;
+	} else {
+		/* libvirt reads them with base 0: 0x02, 2 (virPCIDeviceAddressParseXML) */
+		static const char *const names[] = { "domain", "bus", "slot", "function" };
+
+		for (int i = 0; i < 4; i++) {
+			const char *s = prop(a, names[i]);
+			char *end;
+
+			if (!s || !*s)
+				return false;
+			errno = 0;
+			v[i] = strtoul(s, &end, 0);
+			if (errno || *end)
+				return false;
+		}
+	}
+	snprintf(out, len, "%04lx:%02lx:%02lx.%lx", v[0], v[1], v[2], v[3]);
+	return true;
+}
+
+/* The PCI hostdev that passes @parent through whole (GVT-d), or NULL. */
+static xmlNodePtr pci_passthrough(struct ctx *c, const char *parent)
+{
+	xmlNodePtr devs = child_el(c->root, "devices");
+	char want[32], have[32];
+
+	if (!parent || !pci_addr(parent, NULL, want, sizeof(want)))
+		return NULL;
+	for (xmlNodePtr n = devs ? devs->children : NULL; n; n = n->next)
+		if (is_el(n, "hostdev") && prop_is(n, "type", "pci") &&
+		    pci_addr(NULL, child_el(child_el(n, "source"), "address"), have, sizeof(have)) &&
+		    strcmp(want, have) == 0)
+			return n;
+	return NULL;
+}
+
+/* QEMU 10.1's "vfio/igd" series (hw/vfio/igd.c; merged for 10.1 in pull-vfio-20250509,
+ * lore 20250505170305.23622-*): "vfio/igd: Enable OpRegion by default" turns the OpRegion
+ * on for Intel graphics, and "vfio/igd: Check OpRegion support on GVT-g mdev" (106cdbcef4)
+ * does so for GVT-g vGPUs and refuses to hotplug them whatever x-igd-opregion says. */
+#define QEMU_IGD_DEFAULT 10001000UL
+
+static int check_host(const struct nodes *devs, const char *alias,
+		      const char *u, const char *type, const struct patch_host *host)
+{
+	unsigned long v = host ? host->qemu_version : 0;
+	const char *op = override_get(devs, alias, "x-igd-opregion");
+	bool gvt = !strncmp(type, "i915-", 5) || (!type[0] && op);
+	int r = 0;
+
+	if (!host || !host->notes || v < QEMU_IGD_DEFAULT || !gvt)
+		return 0;
+	if (op && !strcmp(op, "true"))
+		r = addf(host->notes, "mdev %s: x-igd-opregion=true is redundant with QEMU %lu.%lu: "
+			 "since 10.1 QEMU turns a GVT-g vGPU's OpRegion on by default (keep it for "
+			 "an older QEMU)", u, v / 1000000, v / 1000 % 1000);
+	if (r == 0)
+		r = addf(host->notes, "mdev %s: QEMU %lu.%lu refuses to hotplug a GVT-g vGPU: it is "
+			 "attached only when the guest starts (virsh attach-device --config, then "
+			 "a cold boot)", u, v / 1000000, v / 1000 % 1000);
+	return r;
+}
+
 static int check_mdevs(struct ctx *c, const struct nodes *devs, const struct nodes *rt,
-		       struct strv *f)
+		       const struct patch_host *host, struct strv *f)
 {
 	struct nodes mdevs = { 0 };
 	xmlNodePtr dl = child_el(c->root, "devices");
@@ -2032,7 +2578,10 @@ static int check_mdevs(struct ctx *c, const struct nodes *devs, const struct nod
 	for (size_t i = 0; r == 0 && i < mdevs.n; i++) {
 		xmlNodePtr hd = mdevs.v[i];
 		char u[MDEV_UUID_LEN + 1], alias[64], v[MDEV_UUID_LEN + 1];
-		const char *ov_display, *ov_ramfb, *driver;
+		const char *ov_display, *ov_ramfb, *driver, *from;
+		char type[MDEV_NAME_MAX + 1];
+		enum display_kind kind;
+		xmlNodePtr meta, pci;
 		bool display, ramfb, valid = mdev_uuid(hd, u);
 
 		current_alias(c, rt, hd, alias, sizeof(alias));
@@ -2050,12 +2599,49 @@ static int check_mdevs(struct ctx *c, const struct nodes *devs, const struct nod
 		driver = override_get(devs, alias, "driver");
 		display = ov_display ? !strcmp(ov_display, "on") : prop_is(hd, "display", "on");
 		ramfb = ov_ramfb ? !strcmp(ov_ramfb, "true") : prop_is(hd, "ramfb", "on");
+		if (ov_display && prop(hd, "display") && strcmp(ov_display, prop(hd, "display")) &&
+		    (r = addf(f, "mdev %s: its override says display=%s, the hostdev display='%s': "
+				 "QEMU gets the override, libvirt and virt-manager show the other; "
+				 "vgpu-xml --display=%s makes them agree", u, ov_display,
+				 prop(hd, "display"), ov_display)) < 0)
+			goto out;
+		if (ov_ramfb && prop(hd, "ramfb") &&
+		    (!strcmp(ov_ramfb, "true") ? !prop_is(hd, "ramfb", "on")
+					       : !prop_is(hd, "ramfb", "off")) &&
+		    (r = addf(f, "mdev %s: its override says ramfb=%s, the hostdev ramfb='%s': "
+				 "QEMU gets the override, libvirt and virt-manager show the other; "
+				 "set the hostdev's ramfb to %s", u, ov_ramfb, prop(hd, "ramfb"),
+				 !strcmp(ov_ramfb, "true") ? "on" : "off")) < 0)
+			goto out;
+		from = vgpu_type(c, u, host, type);
+		kind = display_kind(type);
+		meta = meta_entry(child_el(c->root, "metadata"), u, NULL);
+		if ((pci = pci_passthrough(c, prop(meta, "parent")))) {
+			char d[128];
+
+			describe(pci, d, sizeof(d));
+			r = addf(f, "mdev %s: its parent %s in the metadata is also passed through whole "
+				    "as %s (GVT-d): the device cannot be both; remove the PCI hostdev or "
+				    "the vGPU", u, prop(meta, "parent"), d);
+			if (r < 0)
+				goto out;
+		}
 		if (display && !graphics)
 			r = addf(f, "mdev %s: display is on but the domain has no <graphics>", u);
-		else if (display && !gl)
-			r = addf(f, "mdev %s: display is on but no graphics has OpenGL: add "
-				    "<gl enable='yes'/> to spice or a <graphics type='egl-headless'/>",
-				    u);
+		else if (display && !gl && kind == DISPLAY_DMABUF)
+			r = addf(f, "mdev %s: display is on but no graphics has OpenGL, which %s (%s "
+				    "from the %s) needs as a dmabuf display: add <gl enable='yes'/> to "
+				    "spice or a <graphics type='egl-headless'/>", u, type,
+				    !strncmp(type, "i915-", 5) ? "GVT-g" : "mbochs", from);
+		else if (display && !gl && kind == DISPLAY_UNKNOWN)
+			r = addf(f, "mdev %s: display is on but no graphics has OpenGL, which a dmabuf "
+				    "display (GVT-g, mbochs) needs and a region display (mdpy) does not; "
+				    "%s: add <gl enable='yes'/> to spice or a "
+				    "<graphics type='egl-headless'/>", u,
+				    type[0] ? "its type is not one of these" :
+				    "its type is unknown (vgpu-xml --parent --type records it)");
+		if (r == 0 && valid)
+			r = check_host(devs, alias, u, type, host);
 		if (r == 0 && display && uefi && !override_get(devs, alias, "romfile"))
 			r = addf(f, "mdev %s: display is on with an UEFI loader and no romfile: "
 				    "the screen stays dark; add --romfile=.../vbios_gvt_uefi.rom", u);
@@ -2071,7 +2657,8 @@ out:
 	return r;
 }
 
-int patch_check(const struct patch_doc *pd, struct strv *findings)
+int patch_check(const struct patch_doc *pd, const struct patch_host *host,
+		struct strv *findings)
 {
 	struct ctx c = { .doc = pd->doc, .root = xmlDocGetRootElement(pd->doc) };
 	struct nodes devs = { 0 }, rt = { 0 };
@@ -2087,15 +2674,26 @@ int patch_check(const struct patch_doc *pd, struct strv *findings)
 	if ((r = override_devices(&c, NULL, &devs)) < 0 || (r = list_runtime(&c, &rt)) < 0 ||
 	    (r = legacy_list(&c, &l, &nl)) < 0)
 		goto out;
-	for (size_t i = 0; i < nl; i++)
-		if ((r = addf(findings, "legacy <qemu:commandline> -set device.%s.%s=%s: QEMU "
+	for (size_t i = 0; i < nl; i++) {
+		xmlNodePtr dev = device_by_alias(&c, &rt, l[i].id);
+		char why[512];
+
+		/* As migrate_legacy() decides: the vGPU's pairs move, others are left. */
+		if (dev && is_mdev(dev))
+			r = addf(findings, "legacy <qemu:commandline> -set device.%s.%s=%s: QEMU "
 				 ">= 6.2 refuses to start; vgpu-xml --migrate-legacy moves it to "
-				 "<qemu:override>", l[i].id, l[i].name, l[i].value)) < 0)
+				 "<qemu:override>", l[i].id, l[i].name, l[i].value);
+		else {
+			legacy_left(&l[i], dev, why, sizeof(why));
+			r = addf(findings, "%s", why);
+		}
+		if (r < 0)
 			goto out;
+	}
 	if ((r = check_aliases(&c, &devs, &rt, findings)) < 0 ||
 	    (r = check_props(&devs, findings)) < 0)
 		goto out;
-	r = check_mdevs(&c, &devs, &rt, findings);
+	r = check_mdevs(&c, &devs, &rt, host, findings);
 out:
 	free(l);
 	free(devs.v);

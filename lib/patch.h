@@ -12,7 +12,12 @@
  *     "hostdevN", which shifts when a hostdev or <interface type='hostdev'> comes first;
  *  4. be idempotent: the same options applied twice give byte-identical output;
  *  5. keep comments, element order and every byte of untouched content: the document is
- *     written back from its own source text wherever the tree did not change.
+ *     written back from its own source text wherever the tree did not change; new lines end
+ *     as the source's first line does (LF or CRLF);
+ *  6. make --remove-vgpu an exact undo of --add-vgpu: the add records in the metadata which
+ *     containers it created or found empty (<vgpu:added>, lib/patch.c), and the remove
+ *     takes away exactly those, so a domain without an mdev of its own comes back byte for
+ *     byte (docs/vgpu-xml.md states the guarantee).
  */
 #ifndef VGPU_PATCH_H
 #define VGPU_PATCH_H
@@ -76,17 +81,35 @@ struct patch_opts {
 	const char *romfile;     /* romfile=PATH */
 	unsigned int xres, yres; /* both or neither; 0: leave; implies display on */
 	enum patch_onoff display;
-	bool native;             /* libvirt's display='on'/ramfb='on' instead of the override */
-	bool remove;             /* undo: the vGPU (@uuid, or every mdev), its override, metadata */
+	bool native;             /* libvirt's display='on'/ramfb='on' instead of the override;
+				  * without it, the hostdev's own display=/ramfb= are set to agree
+				  * with the override */
+	bool remove;             /* undo: the vGPU (@uuid, or every mdev), its override, metadata,
+				  * and what its undo record says the add created (MUST 6) */
 	bool migrate_legacy;     /* <qemu:commandline> "-set device.hostdevN.P=V" and overrides on
 				  * a runtime alias: move them to the vGPU's user alias */
+	struct strv *notes;      /* optional, caller-owned: gets one line for each thing asked
+				  * for and left as it was, and why (a -set for a device that is
+				  * not a vGPU); not changes: the document may be unchanged */
 };
+
+/*
+ * patch_opts_check: whether @o is a valid request, before any document is read (vgpu-xml
+ * checks its options with it, so that a bad value is a usage error).
+ * Returns 0, or -EINVAL with one line in @err (@errlen bytes) naming the value: a malformed
+ * @uuid, @parent or @type, a @romfile that is not UTF-8 text without control characters,
+ * only one of @parent/@type, xres without yres, display off with ramfb or a resolution,
+ * @remove with anything but @uuid.
+ */
+int patch_opts_check(const struct patch_opts *o, char *err, size_t errlen);
 
 /*
  * patch_apply: rewrite the document of @pd as @o asks.
  * Each change is appended to @changes as one human-readable line ("added mdev hostdev
  * 3c0c...", "set override property xres=1920 on ua-vgpu0"); nothing appended means the
- * document is unchanged. @changes is caller-owned (strv_free).
+ * document is unchanged. @changes is caller-owned (strv_free). When it adds the vGPU, or
+ * changes one that has an undo record, it writes or extends that record (MUST 6). What was
+ * asked for and left as it was goes to @o->notes when given.
  * On failure the document may be partly changed and must not be written; @err holds one line
  * saying what is wrong and what to do.
  * Returns 0; -EINVAL (invalid options: a malformed @uuid, @parent or @type, a @romfile that
@@ -95,21 +118,44 @@ struct patch_opts {
  * hostdev to work on has no valid UUID);
  * -ENOENT (a property is asked for but the domain has no mdev hostdev, or none with @uuid:
  * add one with add_vgpu); -ENOTUNIQ (several mdev hostdevs and no @uuid to pick one);
- * -EEXIST (the chosen hostdev's alias is taken by another device); -ENOMEM.
+ * -EEXIST (the chosen hostdev's alias is taken by another device); -ENODEV (@ramfb, a
+ * resolution or display on, and the domain has no <graphics>: libvirt refuses display='on'
+ * without one, and patch_check() reports the override form); -ENOMEM.
  */
 int patch_apply(struct patch_doc *pd, const struct patch_opts *o, struct strv *changes,
 		char *err, size_t errlen);
 
+/* What is known of the host the domain runs on, for patch_check(). Zero-initialise. */
+struct patch_host {
+	const char *sysfs_root;     /* read the mdev type of a vGPU that exists here (its
+				     * bus/mdev/devices/<uuid>/mdev_type) when the metadata has
+				     * none; NULL: never read the host */
+	unsigned long qemu_version; /* the QEMU the domain runs on, encoded as libvirt's
+				     * virConnectGetVersion() does for the QEMU driver:
+				     * major * 1000000 + minor * 1000 + micro; 0: unknown */
+	struct strv *notes;         /* caller-owned: what the host makes redundant or
+				     * impossible, one line each, not problems; NULL: not wanted */
+};
+
 /*
  * patch_check: lint the document. Each problem is appended to @findings as one line that
  * names the device and what to do. Checked: an override alias that matches no device (or
- * only a runtime alias); display on without <graphics>, without OpenGL (spice gl,
- * egl-headless), or with an UEFI loader and no romfile; ramfb without display on, or as an
- * override without driver=vfio-pci-nohotplug; bool values other than true/false; numbers not
- * in base 10; an mdev UUID used twice; an mdev hostdev without model; legacy "-set device."
- * arguments; more than one <qemu:override>.
+ * only a runtime alias); display on without <graphics>; display on without OpenGL (spice
+ * gl, egl-headless) for a vGPU whose mdev type gives a dmabuf display (i915-*: GVT-g,
+ * mbochs-*) or is not known, never for a region display (mdpy-*), the type coming from the
+ * metadata, else from @host; display on with an UEFI loader and no romfile; ramfb without
+ * display on, or as an override without driver=vfio-pci-nohotplug; an override display or
+ * ramfb that contradicts the hostdev's own attribute; the metadata's parent also passed
+ * through whole as a PCI hostdev (GVT-d); bool values other than true/false; numbers not in
+ * base 10; an mdev UUID used twice; an mdev hostdev without model; legacy "-set device."
+ * arguments (those of a device that is not a vGPU said so); more than one <qemu:override>.
+ * With @host->qemu_version 10.1 or later, @host->notes gets, for a GVT-g vGPU (type i915-*,
+ * or unknown with an x-igd-opregion override): that x-igd-opregion=true is redundant, and
+ * that the vGPU cannot be hotplugged (QEMU's "vfio/igd" series, see lib/patch.c). Older or
+ * unknown versions add nothing. @host may be NULL: nothing known.
  * Returns 0 (findings or none: see @findings->n) or -ENOMEM.
  */
-int patch_check(const struct patch_doc *pd, struct strv *findings);
+int patch_check(const struct patch_doc *pd, const struct patch_host *host,
+		struct strv *findings);
 
 #endif

@@ -19,7 +19,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <libvirt/libvirt.h>
@@ -43,8 +48,11 @@ struct args {
 	const char *file;
 	const char *domain;
 	const char *uri;
-	bool check, in_place, dry_run, quiet;
+	unsigned long qemu_version;   /* --qemu-version, libvirt's encoding; 0: not given */
+	bool check, in_place, dry_run, quiet, run_emulator;
 };
+
+extern char **environ;
 
 static void usage(FILE *f)
 {
@@ -70,9 +78,14 @@ static void usage(FILE *f)
 "                          on runtime aliases into overrides on the vGPU's user alias\n"
 "Mode:\n"
 "      --check             report problems, one per line; exit 1 if there are any\n"
+"      --qemu-version=X.Y[.Z] the QEMU the domain runs on (else asked of libvirt with\n"
+"                          --domain or --connect): notes what it makes redundant\n"
+"      --run-emulator      with --check: run the domain's <emulator> --version to learn\n"
+"                          it (runs a program the XML names: only for XML you trust)\n"
 "  -i, --in-place          rewrite FILE instead of printing the result\n"
 "      --domain=NAME       fetch, rewrite and redefine the libvirt domain NAME\n"
-"  -c, --connect=URI       libvirt connection URI for --domain\n"
+"  -c, --connect=URI       libvirt connection URI for --domain, or for --check to ask\n"
+"                          it the QEMU version\n"
 "  -n, --dry-run           with --domain: print the result instead of redefining\n"
 "  -q, --quiet             do not report the changes on stderr\n"
 "  -h, --help              show this help\n"
@@ -80,6 +93,33 @@ static void usage(FILE *f)
 "\n"
 "Exit status: 0 success, 1 failure or problems found by --check, 2 usage error.\n",
 		prog, prog);
+}
+
+/* "10.1" or "10.1.2" in libvirt's encoding, major * 1000000 + minor * 1000 + micro; 0 when
+ * @s is not such a version. */
+static unsigned long parse_version(const char *s)
+{
+	unsigned long v[3] = { 0, 0, 0 };
+	const char *p = s;
+	int i;
+
+	for (i = 0; i < 3; i++) {
+		char *end;
+
+		if (*p < '0' || *p > '9')
+			return 0;
+		errno = 0;
+		v[i] = strtoul(p, &end, 10);
+		if (errno || v[i] > 999)
+			return 0;
+		p = end;
+		if (*p != '.' || i == 2)
+			break;
+		p++;
+	}
+	if (i == 0 || *p != '\0' || v[0] == 0)
+		return 0;
+	return v[0] * 1000000 + v[1] * 1000 + v[2];
 }
 
 /* "1920x1080": two base-10 numbers from 1 to 16384. */
@@ -107,6 +147,7 @@ static int parse_resolution(const char *s, unsigned int *w, unsigned int *h)
 enum {
 	OPT_ADD = 256, OPT_PARENT, OPT_TYPE, OPT_REMOVE, OPT_OPREGION, OPT_RAMFB, OPT_ROMFILE,
 	OPT_RESOLUTION, OPT_DISPLAY, OPT_NATIVE, OPT_MIGRATE, OPT_CHECK, OPT_DOMAIN,
+	OPT_QEMU_VERSION, OPT_RUN_EMULATOR,
 };
 
 static const struct option options[] = {
@@ -124,6 +165,8 @@ static const struct option options[] = {
 	{ "check", no_argument, NULL, OPT_CHECK },
 	{ "in-place", no_argument, NULL, 'i' },
 	{ "domain", required_argument, NULL, OPT_DOMAIN },
+	{ "qemu-version", required_argument, NULL, OPT_QEMU_VERSION },
+	{ "run-emulator", no_argument, NULL, OPT_RUN_EMULATOR },
 	{ "connect", required_argument, NULL, 'c' },
 	{ "dry-run", no_argument, NULL, 'n' },
 	{ "quiet", no_argument, NULL, 'q' },
@@ -135,6 +178,7 @@ static const struct option options[] = {
 /* Returns 0, or EXIT_USAGE after printing why; -1 when --help/--version were handled. */
 static int parse_args(int argc, char **argv, struct args *a)
 {
+	char err[256];
 	bool edits;
 	int c;
 
@@ -179,6 +223,14 @@ static int parse_args(int argc, char **argv, struct args *a)
 		case OPT_CHECK: a->check = true; break;
 		case 'i': a->in_place = true; break;
 		case OPT_DOMAIN: a->domain = optarg; break;
+		case OPT_QEMU_VERSION:
+			if (!(a->qemu_version = parse_version(optarg))) {
+				fprintf(stderr, "%s: --qemu-version '%s' is not a version like 10.1 "
+					"or 7.2.19\n", prog, optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case OPT_RUN_EMULATOR: a->run_emulator = true; break;
 		case 'c': a->uri = optarg; break;
 		case 'n': a->dry_run = true; break;
 		case 'q': a->quiet = true; break;
@@ -206,8 +258,17 @@ static int parse_args(int argc, char **argv, struct args *a)
 		fprintf(stderr, "%s: give one FILE (or - for stdin) or --domain NAME\n", prog);
 		return EXIT_USAGE;
 	}
-	if (a->uri && !a->domain) {
-		fprintf(stderr, "%s: --connect goes with --domain\n", prog);
+	if (a->uri && !a->domain && !a->check) {
+		fprintf(stderr, "%s: --connect goes with --domain or --check\n", prog);
+		return EXIT_USAGE;
+	}
+	if (a->run_emulator && !a->check) {
+		fprintf(stderr, "%s: --run-emulator goes with --check\n", prog);
+		return EXIT_USAGE;
+	}
+	if (!!a->qemu_version + a->run_emulator + !!(a->uri && !a->domain) > 1) {
+		fprintf(stderr, "%s: give the QEMU version one way: --qemu-version, "
+			"--run-emulator or --connect\n", prog);
 		return EXIT_USAGE;
 	}
 	if (a->in_place && (!a->file || strcmp(a->file, "-") == 0 || a->check)) {
@@ -241,6 +302,11 @@ static int parse_args(int argc, char **argv, struct args *a)
 	if (a->o.display == PATCH_OFF && (a->o.ramfb || a->o.xres)) {
 		fprintf(stderr, "%s: --ramfb and --resolution need the display on, not "
 			"--display=off\n", prog);
+		return EXIT_USAGE;
+	}
+	/* Every option value patch_apply() would refuse is a usage error too. */
+	if (patch_opts_check(&a->o, err, sizeof(err)) < 0) {
+		fprintf(stderr, "%s: %s\n", prog, err);
 		return EXIT_USAGE;
 	}
 	return 0;
@@ -333,13 +399,111 @@ fail:
 	return r;
 }
 
-/* Parse, then check or patch. On success *@out is the new XML (or NULL when unchanged or
- * checking) and the return value the exit status. */
-static int transform(const struct args *a, const char *what, const char *buf, size_t len,
-		     char **out, size_t *outlen)
+/*
+ * The version of the QEMU at @path, from its "--version" ("QEMU emulator version 7.2.19
+ * (Debian ...)"), in libvirt's encoding; 0 when it cannot be learnt, after saying why. Run
+ * only when the user asks (--run-emulator): @path comes from the domain XML. No shell, stdin
+ * and stderr on /dev/null, 5 s at most.
+ */
+static unsigned long emulator_version(const char *path)
 {
+	char *argv[] = { (char *)path, (char *)"--version", NULL }, buf[4096];
+	posix_spawn_file_actions_t fa;
+	struct timespec t0, t;
+	size_t n = 0;
+	unsigned long v = 0;
+	int p[2], st, r;
+	pid_t pid;
+	const char *q;
+
+	if (path[0] != '/') {
+		fprintf(stderr, "%s: note: the <emulator> '%s' is not an absolute path: not run\n",
+			prog, path);
+		return 0;
+	}
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return 0;
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+	posix_spawn_file_actions_adddup2(&fa, p[1], STDOUT_FILENO);
+	posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
+	r = posix_spawn(&pid, path, &fa, NULL, argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	close(p[1]);
+	if (r) {
+		close(p[0]);
+		fprintf(stderr, "%s: note: cannot run %s --version: %s\n", prog, path,
+			strerror(r));
+		return 0;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
+		struct pollfd pfd = { .fd = p[0], .events = POLLIN };
+		ssize_t k;
+		long ms;
+
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		ms = 5000 - ((t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000);
+		if (ms <= 0 || poll(&pfd, 1, (int)ms) <= 0)
+			break;
+		k = read(p[0], buf + n, sizeof(buf) - 1 - n);
+		if (k <= 0)
+			break;
+		n += (size_t)k;
+		if (n == sizeof(buf) - 1)
+			break;
+	}
+	close(p[0]);
+	kill(pid, SIGKILL);   /* done or too slow: it has nothing more to say */
+	waitpid(pid, &st, 0);
+	buf[n] = '\0';
+	if ((q = strstr(buf, "QEMU emulator version "))) {
+		char ver[32];
+
+		q += strlen("QEMU emulator version ");
+		snprintf(ver, sizeof(ver), "%.*s", (int)strspn(q, "0123456789."), q);
+		v = parse_version(ver);
+	}
+	if (!v)
+		fprintf(stderr, "%s: note: %s --version does not say \"QEMU emulator version X.Y\"\n",
+			prog, path);
+	return v;
+}
+
+/* The <emulator> of the domain @pd, or NULL. */
+static char *emulator_of(struct patch_doc *pd)
+{
+	xmlNodePtr root = xmlDocGetRootElement(patch_doc_xml(pd));
+
+	for (xmlNodePtr d = root->children; d; d = d->next) {
+		if (d->type != XML_ELEMENT_NODE || d->ns || !xmlStrEqual(d->name, BAD_CAST "devices"))
+			continue;
+		for (xmlNodePtr e = d->children; e; e = e->next)
+			if (e->type == XML_ELEMENT_NODE && !e->ns &&
+			    xmlStrEqual(e->name, BAD_CAST "emulator"))
+				return (char *)xmlNodeGetContent(e);
+	}
+	return NULL;
+}
+
+static void print_notes(const char *what, const struct strv *notes)
+{
+	for (size_t i = 0; i < notes->n; i++)   /* what was asked for and not done: even -q */
+		fprintf(stderr, "%s: %s: note: %s\n", prog, what, notes->v[i]);
+}
+
+/* Parse, then check or patch. On success *@out is the new XML (or NULL when unchanged or
+ * checking) and the return value the exit status. @qemu_version: the QEMU the domain runs
+ * on, 0 when unknown. */
+static int transform(const struct args *a, unsigned long qemu_version, const char *what,
+		     const char *buf, size_t len, char **out, size_t *outlen)
+{
+	const char *root = getenv("VGPU_SYSFS_ROOT");
 	struct patch_doc *pd = NULL;
-	struct strv list = { 0 };
+	struct strv list = { 0 }, notes = { 0 }, hnotes = { 0 };
+	struct patch_host host = { .sysfs_root = root && *root ? root : "/sys",
+				   .qemu_version = qemu_version, .notes = &hnotes };
+	struct patch_opts o = a->o;
 	char err[512] = "";
 	int r, status = EXIT_FAILURE;
 
@@ -350,38 +514,67 @@ static int transform(const struct args *a, const char *what, const char *buf, si
 		goto out;
 	}
 	if (a->check) {
-		if ((r = patch_check(pd, &list)) < 0) {
+		if (a->run_emulator) {
+			char *em = emulator_of(pd);
+
+			if (em)
+				host.qemu_version = emulator_version(em);
+			else
+				fprintf(stderr, "%s: %s: note: no <emulator> to run\n", prog, what);
+			xmlFree(em);
+		}
+		if ((r = patch_check(pd, &host, &list)) < 0) {
 			fprintf(stderr, "%s: %s: %s\n", prog, what, strerror(-r));
 			goto out;
 		}
 		for (size_t i = 0; i < list.n; i++)
 			printf("%s: %s\n", what, list.v[i]);
+		print_notes(what, &hnotes);
 		if (list.n == 0 && !a->quiet)
 			fprintf(stderr, "%s: %s: no problems found\n", prog, what);
 		status = list.n ? EXIT_FAILURE : EXIT_SUCCESS;
 		goto out;
 	}
-	r = patch_apply(pd, &a->o, &list, err, sizeof(err));
+	o.notes = &notes;
+	r = patch_apply(pd, &o, &list, err, sizeof(err));
 	if (r < 0) {
 		fprintf(stderr, "%s: %s: %s\n", prog, what, err[0] ? err : strerror(-r));
 		goto out;
 	}
 	report(a, what, &list);
+	print_notes(what, &notes);
+	/* What the QEMU it targets makes redundant or impossible in the result. */
+	if (qemu_version) {
+		struct strv findings = { 0 };
+
+		r = patch_check(pd, &host, &findings);
+		strv_free(&findings);
+		if (r < 0) {
+			fprintf(stderr, "%s: %s: %s\n", prog, what, strerror(-r));
+			goto out;
+		}
+		print_notes(what, &hnotes);
+	}
 	if ((list.n || !a->in_place) && (r = patch_doc_dump(pd, out, outlen)) < 0) {
 		fprintf(stderr, "%s: %s: %s\n", prog, what, strerror(-r));
 		goto out;
 	}
 	status = EXIT_SUCCESS;
 out:
+	strv_free(&hnotes);
+	strv_free(&notes);
 	strv_free(&list);
 	patch_doc_free(pd);
 	return status;
 }
 
+static int uri_qemu_version(const char *uri, unsigned long *v);
+
 static int run_file(const struct args *a)
 {
 	bool in = strcmp(a->file, "-") == 0;
 	const char *what = in ? "stdin" : a->file;
+	unsigned long qemu_version = a->qemu_version;
 	char *buf = NULL, *out = NULL;
 	size_t len, outlen;
 	int fd, r, status = EXIT_FAILURE;
@@ -399,7 +592,12 @@ static int run_file(const struct args *a)
 			r == -EFBIG ? "larger than 16 MiB, not a domain XML" : strerror(-r));
 		return EXIT_FAILURE;
 	}
-	status = transform(a, what, buf, len, &out, &outlen);
+	/* --check --connect: only to learn the QEMU version */
+	if (a->uri && uri_qemu_version(a->uri, &qemu_version) < 0) {
+		free(buf);
+		return EXIT_FAILURE;
+	}
+	status = transform(a, qemu_version, what, buf, len, &out, &outlen);
 	if (status != EXIT_SUCCESS || !out)
 		goto out;
 	if (a->in_place) {
@@ -434,6 +632,8 @@ static struct {
 	__typeof__(virDomainIsActive) *DomainIsActive;
 	__typeof__(virDomainFree) *DomainFree;
 	__typeof__(virConnectClose) *ConnectClose;
+	__typeof__(virConnectGetType) *ConnectGetType;
+	__typeof__(virConnectGetVersion) *ConnectGetVersion;
 	virConnectAuthPtr *ConnectAuthPtrDefault;
 } vir;
 
@@ -466,6 +666,8 @@ static int load_libvirt(void)
 	VIR_SYM(DomainIsActive);
 	VIR_SYM(DomainFree);
 	VIR_SYM(ConnectClose);
+	VIR_SYM(ConnectGetType);
+	VIR_SYM(ConnectGetVersion);
 	VIR_SYM(ConnectAuthPtrDefault);
 #undef VIR_SYM
 	return 0;
@@ -478,6 +680,49 @@ static void quiet_libvirt(void *opaque, virErrorPtr e)
 	(void)e;
 }
 
+/*
+ * The QEMU version behind @conn: virConnectGetVersion() is the hypervisor's version,
+ * major * 1000000 + minor * 1000 + micro; for the QEMU driver (virConnectGetType() "QEMU")
+ * that of the host's default QEMU binary (libvirt's qemuConnectGetVersion():
+ * virQEMUCapsGetDefaultVersion()). 0 for another driver or when libvirt cannot say.
+ */
+static unsigned long libvirt_qemu_version(virConnectPtr conn)
+{
+	const char *type = vir.ConnectGetType(conn);
+	unsigned long v = 0;
+
+	if (!type || strcmp(type, "QEMU") != 0 || vir.ConnectGetVersion(conn, &v) < 0)
+		return 0;
+	return v;
+}
+
+static virConnectPtr open_conn(const char *uri)
+{
+	virConnectPtr conn;
+
+	if (load_libvirt() < 0)
+		return NULL;
+	vir.SetErrorFunc(NULL, quiet_libvirt);
+	conn = vir.ConnectOpenAuth(uri, *vir.ConnectAuthPtrDefault, 0);
+	if (!conn)
+		fprintf(stderr, "%s: cannot connect to %s: %s\n", prog,
+			uri ? uri : "the default libvirt URI", vir.GetLastErrorMessage());
+	return conn;
+}
+
+/* The QEMU version behind @uri into *@v (0: not the QEMU driver). Returns 0, or -1 after
+ * saying why the connection failed. */
+static int uri_qemu_version(const char *uri, unsigned long *v)
+{
+	virConnectPtr conn = open_conn(uri);
+
+	if (!conn)
+		return -1;
+	*v = libvirt_qemu_version(conn);
+	vir.ConnectClose(conn);
+	return 0;
+}
+
 static int run_domain(const struct args *a)
 {
 	virConnectPtr conn = NULL;
@@ -486,16 +731,9 @@ static int run_domain(const struct args *a)
 	size_t outlen;
 	int status = EXIT_FAILURE;
 
-	if (load_libvirt() < 0)
-		return EXIT_FAILURE;
-	vir.SetErrorFunc(NULL, quiet_libvirt);
 	snprintf(what, sizeof(what), "domain %s", a->domain);
-	conn = vir.ConnectOpenAuth(a->uri, *vir.ConnectAuthPtrDefault, 0);
-	if (!conn) {
-		fprintf(stderr, "%s: cannot connect to %s: %s\n", prog,
-			a->uri ? a->uri : "the default libvirt URI", vir.GetLastErrorMessage());
+	if (!(conn = open_conn(a->uri)))
 		goto out;
-	}
 	dom = vir.DomainLookupByName(conn, a->domain);
 	if (!dom) {
 		fprintf(stderr, "%s: %s: %s\n", prog, what, vir.GetLastErrorMessage());
@@ -507,7 +745,8 @@ static int run_domain(const struct args *a)
 			vir.GetLastErrorMessage());
 		goto out;
 	}
-	status = transform(a, what, xml, strlen(xml), &out, &outlen);
+	status = transform(a, a->qemu_version ? a->qemu_version : libvirt_qemu_version(conn),
+			   what, xml, strlen(xml), &out, &outlen);
 	if (status != EXIT_SUCCESS || !out || strcmp(out, xml) == 0)
 		goto out;
 	if (a->dry_run) {
