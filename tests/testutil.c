@@ -166,6 +166,13 @@ void tu_make_device(const char *root, const char *parent, const char *type, cons
 	r = symlink(dev, bus);
 	assert_int_equal(r, 0);
 	free(link);
+	/* Its IOMMU group, as the kernel gives every mdev one; the tree may have none yet. */
+	link = tu_fmt("%s/kernel", root);
+	mkdir(link, 0755);
+	free(link);
+	link = tu_fmt("%s/kernel/iommu_groups", root);
+	mkdir(link, 0755);
+	free(link);
 	for (int g = 0;; g++) {
 		char *gdir = tu_fmt("%s/kernel/iommu_groups/%d", root, g);
 
