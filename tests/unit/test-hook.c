@@ -905,37 +905,6 @@ static void test_dry_run_counts_what_it_takes(void **state)
 
 /* The host tool: --cleanup finishes what releases left once let go, and drops stale
  * records; a running guest's record stays. */
-static void test_cleanup(void **state)
-{
-	struct fx *fx = *state;
-	char *out = tu_fmt("%s/cleanup", fx->tmp), *text, *pdir;
-	FILE *f;
-
-	assert_int_equal(call(fx, "two", "prepare", "begin", "-", "two.xml"), 0);
-	assert_int_equal(call(fx, "other", "prepare", "begin", "-", "none.xml"), 0);
-	tu_fake_holder(fx->proc, fx->dev, 4242, tu_device_group(fx->root, U1),
-		       "qemu-system-x86", "two", "aaaaaaaa-0000-4000-8000-000000000002");
-	tu_fake_holder(fx->proc, fx->dev, 4243, tu_device_group(fx->root, U2),
-		       "qemu-system-x86", "two", "aaaaaaaa-0000-4000-8000-000000000002");
-	assert_int_equal(call(fx, "two", "release", "end", "-", "two.xml"), 0);
-	assert_true(get_record(fx, U1).pending && get_record(fx, U2).pending);
-	pdir = tu_fmt("%s/4242", fx->proc);
-	tu_rmtree(pdir);
-	free(pdir);
-	f = fopen(out, "w+e");
-	assert_int_equal(hook_cleanup(&fx->env, f, fx->err, sizeof(fx->err)), 0);
-	fclose(f);
-	tu_kernel_sync(&fx->kernel);
-	text = tu_read_file(out);
-	assert_non_null(strstr(text, "removed vGPU " U1));
-	assert_non_null(strstr(text, "vGPU " U2 " (i915-GVTg_V5_8 on " GVT ") is held by pid 4243"));
-	assert_false(device(fx, U1));
-	assert_true(device(fx, U2));
-	assert_true(record(fx, U2));
-	free(text);
-	free(out);
-}
-
 /* Age the record of @uuid by @s seconds, as if no prepare or release had written it since. */
 static void age_record(struct fx *fx, const char *uuid, time_t s)
 {
@@ -960,6 +929,31 @@ static int cleanup_with(struct fx *fx, unsigned reclaim_idle_s, char **text)
 	*text = tu_read_file(out);
 	free(out);
 	return status;
+}
+
+static void test_cleanup(void **state)
+{
+	struct fx *fx = *state;
+	char *text, *pdir;
+
+	assert_int_equal(call(fx, "two", "prepare", "begin", "-", "two.xml"), 0);
+	assert_int_equal(call(fx, "other", "prepare", "begin", "-", "none.xml"), 0);
+	tu_fake_holder(fx->proc, fx->dev, 4242, tu_device_group(fx->root, U1),
+		       "qemu-system-x86", "two", "aaaaaaaa-0000-4000-8000-000000000002");
+	tu_fake_holder(fx->proc, fx->dev, 4243, tu_device_group(fx->root, U2),
+		       "qemu-system-x86", "two", "aaaaaaaa-0000-4000-8000-000000000002");
+	assert_int_equal(call(fx, "two", "release", "end", "-", "two.xml"), 0);
+	assert_true(get_record(fx, U1).pending && get_record(fx, U2).pending);
+	pdir = tu_fmt("%s/4242", fx->proc);
+	tu_rmtree(pdir);
+	free(pdir);
+	assert_int_equal(cleanup_with(fx, 0, &text), 0);
+	assert_non_null(strstr(text, "removed vGPU " U1));
+	assert_non_null(strstr(text, "vGPU " U2 " (i915-GVTg_V5_8 on " GVT ") is held by pid 4243"));
+	assert_false(device(fx, U1));
+	assert_true(device(fx, U2));
+	assert_true(record(fx, U2));
+	free(text);
 }
 
 /*
