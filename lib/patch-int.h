@@ -1,0 +1,97 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * patch-int.h: the edit context shared by the files of vgpuxml, the library behind
+ * vgpu-xml (patch.h is its API): the parsed document, the tree helpers and the domain
+ * model every edit and the lint are made of. Internal: installed nowhere, included by no
+ * program. Each function is documented at its definition, in the file its section names.
+ */
+#ifndef VGPU_PATCH_INT_H
+#define VGPU_PATCH_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <libxml/tree.h>
+
+#include "mdev.h"
+#include "patch.h"
+#include "util.h"
+
+/* ---- the parsed document and its tokens (patch-doc.c) ---- */
+
+enum tok_kind { TOK_STAG, TOK_ETAG, TOK_TEXT, TOK_COMMENT, TOK_PI, TOK_CDATA };
+
+/* One attribute or namespace declaration of a start tag, with its leading blanks. */
+struct seg {
+	size_t off, len;
+	char quote;
+	char *qname;       /* "type", "xmlns:qemu", "xmlns" */
+	char *value;       /* decoded value at parse time */
+};
+
+struct tok {
+	enum tok_kind kind;
+	size_t off, len;   /* the source text */
+	size_t name_end;   /* TOK_STAG: offset just past the element name */
+	size_t tail;       /* TOK_STAG: offset of what follows the last attribute ("/>", ">") */
+	bool empty;        /* TOK_STAG: "<x/>" */
+	size_t end_off, end_len;  /* TOK_STAG: its end tag ("</x >"), when not empty */
+	struct seg *segs;
+	size_t nsegs;
+	char *text;        /* TOK_TEXT: decoded content at parse time */
+	bool self_close;   /* TOK_STAG not empty: write it as "<x/>" while it has no children */
+};
+
+struct patch_doc {
+	xmlDocPtr doc;
+	char *src;         /* the source text, NUL-terminated */
+	size_t len;
+	struct tok *toks;
+	size_t ntoks;
+	size_t root_off;   /* the root's start tag */
+	size_t root_end;   /* just past the root's end tag */
+	bool raw;          /* tokens are attached: write from the source where possible */
+	bool crlf;         /* the source's lines end in CRLF: so do the lines written */
+	char quote;        /* for attributes of new elements */
+};
+
+/* ---- the edit context and the tree (patch-tree.c) ---- */
+
+struct ctx {
+	struct patch_doc *pd;
+	xmlDocPtr doc;
+	xmlNodePtr root;
+	char unit[32];          /* one level of indentation; "" in a document without blanks */
+	struct strv *changes;
+	char *err;
+	size_t errlen;
+	char vgpu[MDEV_UUID_LEN + 1];  /* apply_vgpu(): the vGPU worked on */
+	bool added;                    /* apply_vgpu(): its hostdev was added by this call */
+	bool ns_keep, ns_created;      /* remove_vgpus(): an undo record says the qemu namespace
+					* was there before the add, or that the add declared it */
+	struct strv *notes;            /* patch_opts.notes */
+};
+
+/* A growable list of nodes. */
+struct nodes {
+	xmlNodePtr *v;
+	size_t n, cap;
+};
+
+/* ---- the undo record (patch-undo.c) ---- */
+
+enum { K_DEVICES, K_METADATA, K_VGPU, K_OVERRIDE, K_QEMU_NS, K_N };
+
+struct record {
+	unsigned int created, empty, closed;   /* bits 1 << K_... */
+};
+
+/* ---- legacy "-set device.ID.PROP=VAL" (patch-legacy.c) ---- */
+
+struct legacy {
+	xmlNodePtr set, arg;    /* the "-set" argument and the one after it */
+	char id[64], name[64];
+	const char *value;
+};
+
+#endif
