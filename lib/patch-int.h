@@ -78,6 +78,26 @@ struct nodes {
 	size_t n, cap;
 };
 
+int nodes_add(struct nodes *l, xmlNodePtr n);
+long nodes_index(const struct nodes *l, xmlNodePtr n);
+int addf(struct strv *sv, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+bool is_el(xmlNodePtr n, const char *name);
+bool is_ns_el(xmlNodePtr n, const char *href, const char *name);
+bool is_q(xmlNodePtr n, const char *name);
+xmlNodePtr child_el(xmlNodePtr p, const char *name);
+bool has_elems(xmlNodePtr p);
+xmlNodePtr last_elem(xmlNodePtr p);
+const char *prop(xmlNodePtr n, const char *name);
+bool prop_is(xmlNodePtr n, const char *name, const char *value);
+int set_prop(xmlNodePtr n, const char *name, const char *value);
+bool blank(const xmlChar *s);
+void indent_of(xmlNodePtr n, char *buf, size_t len);
+int place(struct ctx *c, xmlNodePtr parent, xmlNodePtr after, xmlNodePtr n);
+int place_before(struct ctx *c, xmlNodePtr ref, xmlNodePtr n);
+void drop(xmlNodePtr n);
+xmlNodePtr new_el(struct ctx *c, xmlNsPtr ns, const char *name, const char *a1,
+		  const char *v1, const char *a2, const char *v2);
+
 /* ---- the undo record (patch-undo.c) ---- */
 
 enum { K_DEVICES, K_METADATA, K_VGPU, K_OVERRIDE, K_QEMU_NS, K_N };
