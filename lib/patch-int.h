@@ -98,6 +98,32 @@ void drop(xmlNodePtr n);
 xmlNodePtr new_el(struct ctx *c, xmlNsPtr ns, const char *name, const char *a1,
 		  const char *v1, const char *a2, const char *v2);
 
+/* ---- hostdevs, aliases, overrides, metadata (patch-domain.c) ---- */
+
+bool is_mdev(xmlNodePtr n);
+bool mdev_uuid(xmlNodePtr hd, char out[MDEV_UUID_LEN + 1]);
+const char *user_alias(xmlNodePtr dev);
+int list_mdevs(struct ctx *c, struct nodes *l);
+int list_runtime(struct ctx *c, struct nodes *l);
+long runtime_index(const char *alias);
+void current_alias(struct ctx *c, const struct nodes *rt, xmlNodePtr dev, char *buf,
+		   size_t len);
+bool alias_taken(struct ctx *c, const char *alias);
+int override_devices(struct ctx *c, const char *alias, struct nodes *l);
+void tidy(xmlNodePtr n, bool keep_override);
+int override_set(struct ctx *c, const char *alias, const char *name, const char *type,
+		 const char *value);
+int override_unset(struct ctx *c, const char *alias, const char *name, const char *value);
+int runtime_shift(struct ctx *c, const struct nodes *rt, xmlNodePtr x, const char *ua);
+bool alias_free(struct ctx *c, const char *alias);
+int ensure_alias(struct ctx *c, xmlNodePtr hd, char *alias);
+xmlNodePtr meta_find(xmlNodePtr md, const char *name, const char *uuid,
+		     xmlNodePtr *vg_out);
+xmlNodePtr meta_entry(xmlNodePtr md, const char *uuid, xmlNodePtr *vg_out);
+int meta_vgpu(struct ctx *c, xmlNodePtr *out);
+int meta_set(struct ctx *c, const char *uuid, const char *parent, const char *type);
+int meta_remove(struct ctx *c, const char *uuid, bool keep);
+
 /* ---- the undo record (patch-undo.c) ---- */
 
 enum { K_DEVICES, K_METADATA, K_VGPU, K_OVERRIDE, K_QEMU_NS, K_N };
@@ -113,5 +139,9 @@ struct legacy {
 	char id[64], name[64];
 	const char *value;
 };
+
+/* ---- still in patch.c ---- */
+
+bool legacy_parse(xmlNodePtr set, struct legacy *l);
 
 #endif
