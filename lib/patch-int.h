@@ -132,6 +132,14 @@ struct record {
 	unsigned int created, empty, closed;   /* bits 1 << K_... */
 };
 
+xmlNsPtr root_qemu_ns(struct ctx *c);
+void shape_of(struct ctx *c, unsigned int *had, unsigned int *bare,
+	      unsigned int *closed);
+void record_read(xmlNodePtr rec, struct record *r);
+int record_update(struct ctx *c, const char *uuid, bool added, unsigned int had,
+		  unsigned int bare, unsigned int closed);
+int restore(struct ctx *c, const struct record *rec);
+
 /* ---- legacy "-set device.ID.PROP=VAL" (patch-legacy.c) ---- */
 
 struct legacy {
