@@ -148,8 +148,14 @@ struct legacy {
 	const char *value;
 };
 
+bool legacy_parse(xmlNodePtr set, struct legacy *l);
+int legacy_list(struct ctx *c, struct legacy **out, size_t *n);
+xmlNodePtr device_by_alias(struct ctx *c, const struct nodes *rt, const char *id);
+void legacy_left(const struct legacy *l, xmlNodePtr dev, char *buf, size_t len);
+int migrate_legacy(struct ctx *c);
+
 /* ---- still in patch.c ---- */
 
-bool legacy_parse(xmlNodePtr set, struct legacy *l);
+void describe(xmlNodePtr dev, char *buf, size_t len);
 
 #endif
