@@ -154,8 +154,9 @@ xmlNodePtr device_by_alias(struct ctx *c, const struct nodes *rt, const char *id
 void legacy_left(const struct legacy *l, xmlNodePtr dev, char *buf, size_t len);
 int migrate_legacy(struct ctx *c);
 
-/* ---- still in patch.c ---- */
+/* ---- the lint (patch-check.c) ---- */
 
 void describe(xmlNodePtr dev, char *buf, size_t len);
+const char *override_get(const struct nodes *devs, const char *alias, const char *name);
 
 #endif
