@@ -15,7 +15,7 @@
  *     written back from its own source text wherever the tree did not change; new lines end
  *     as the source's first line does (LF or CRLF);
  *  6. make --remove-vgpu an exact undo of --add-vgpu: the add records in the metadata which
- *     containers it created or found empty (<vgpu:added>, lib/patch.c), and the remove
+ *     containers it created or found empty (<vgpu:added>, lib/patch-undo.c), and the remove
  *     takes away exactly those, so a domain without an mdev of its own comes back byte for
  *     byte (docs/vgpu-xml.md states the guarantee).
  */
@@ -151,8 +151,8 @@ struct patch_host {
  * arguments (those of a device that is not a vGPU said so); more than one <qemu:override>.
  * With @host->qemu_version 10.1 or later, @host->notes gets, for a GVT-g vGPU (type i915-*,
  * or unknown with an x-igd-opregion override): that x-igd-opregion=true is redundant, and
- * that the vGPU cannot be hotplugged (QEMU's "vfio/igd" series, see lib/patch.c). Older or
- * unknown versions add nothing. @host may be NULL: nothing known.
+ * that the vGPU cannot be hotplugged (QEMU's "vfio/igd" series, see lib/patch-check.c).
+ * Older or unknown versions add nothing. @host may be NULL: nothing known.
  * Returns 0 (findings or none: see @findings->n) or -ENOMEM.
  */
 int patch_check(const struct patch_doc *pd, const struct patch_host *host,

@@ -1,4 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * patch-apply.c: the vGPU edit of vgpuxml (patch_opts_check, patch_apply: patch.h):
+ * add, change or remove the vGPU, keeping the undo record up to date.
+ */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
