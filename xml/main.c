@@ -353,49 +353,27 @@ static void report(const struct args *a, const char *what, const struct strv *ch
 		fprintf(stderr, "%s: %s: nothing to change\n", prog, what);
 }
 
-/* Replace @path (its target when a symlink) by @data atomically, keeping mode and owner. */
+/* Replace @path (its target when a symlink) by @data atomically, keeping mode and owner
+ * (file_replace, util.h). */
 static int write_in_place(const char *path, const char *data, size_t len)
 {
 	char real[PATH_MAX], dir[PATH_MAX], base[PATH_MAX], tmp[PATH_MAX + 16];
+	const char *name;
 	struct stat st;
-	int fd = -1, dfd, r;
+	int dfd, r;
 
 	if (!realpath(path, real) || stat(real, &st) < 0)
 		return -errno;
 	if (str_copy(dir, sizeof(dir), real) < 0 || str_copy(base, sizeof(base), real) < 0)
 		return -ENAMETOOLONG;
-	if ((r = path_fmt(tmp, sizeof(tmp), "%s/.%s.XXXXXX", dirname(dir), basename(base))) < 0)
+	name = basename(base);
+	if ((r = path_fmt(tmp, sizeof(tmp), ".%s.XXXXXX", name)) < 0)
 		return r;
-	fd = mkostemp(tmp, O_CLOEXEC);
-	if (fd < 0)
+	dfd = open(dirname(dir), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
 		return -errno;
-	if (fchmod(fd, st.st_mode & 07777) < 0 ||
-	    (geteuid() == 0 && fchown(fd, st.st_uid, st.st_gid) < 0)) {
-		r = -errno;
-		goto fail;
-	}
-	if ((r = write_all(fd, data, len)) < 0)
-		goto fail;
-	if (fsync(fd) < 0 || close(fd) < 0) {
-		fd = -1;
-		r = -errno;
-		goto fail;
-	}
-	fd = -1;
-	if (rename(tmp, real) < 0) {
-		r = -errno;
-		goto fail;
-	}
-	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd >= 0) {
-		fsync(dfd);
-		close(dfd);
-	}
-	return 0;
-fail:
-	if (fd >= 0)
-		close(fd);
-	unlink(tmp);
+	r = file_replace(dfd, name, tmp, st.st_mode & 07777, &st, data, len);
+	close(dfd);
 	return r;
 }
 
