@@ -33,6 +33,7 @@
 #include "domxml.h"
 #include "mdev.h"
 #include "patch.h"
+#include "report.h"
 #include "util.h"
 
 #ifndef VGPU_VERSION
@@ -317,30 +318,18 @@ static void suggest_types(void)
 {
 	const char *root = getenv("VGPU_SYSFS_ROOT");
 	struct mdev_sysfs s = { .root = root && *root ? root : "/sys" };
-	struct strv parents = { 0 };
+	struct report_type *types;
+	size_t n;
 
-	if (mdev_list_parents(&s, &parents) < 0 || parents.n == 0)
-		goto out;
+	if (report_types_read(&s, &types, &n, NULL) < 0 || n == 0)
+		return;
 	fprintf(stderr, "%s: note: without --parent/--type, vgpu-hook picks the vGPU type from "
 		"its config; this host offers:\n", prog);
-	for (size_t i = 0; i < parents.n; i++) {
-		struct strv types = { 0 };
-
-		if (mdev_list_types(&s, parents.v[i], &types) < 0)
-			continue;
-		for (size_t k = 0; k < types.n; k++) {
-			struct mdev_type_info info;
-
-			if (mdev_type_read(&s, parents.v[i], types.v[k], &info) < 0)
-				continue;
-			fprintf(stderr, "  --parent=%s --type=%s  (%s%s%lu available)\n",
-				parents.v[i], types.v[k], info.name, info.name[0] ? ", " : "",
-				info.available);
-		}
-		strv_free(&types);
-	}
-out:
-	strv_free(&parents);
+	for (size_t i = 0; i < n; i++)
+		fprintf(stderr, "  --parent=%s --type=%s  (%s%s%lu available)\n", types[i].parent,
+			types[i].type, types[i].name, types[i].name[0] ? ", " : "",
+			types[i].available);
+	free(types);
 }
 
 static void report(const struct args *a, const char *what, const struct strv *changes)
