@@ -364,6 +364,13 @@ int report_guests(const char *config_path, const char *dir, char *const *files, 
 		hook_env_init(&env, config_path);
 		FILE *f = open_memstream(&plan, &planlen);
 
+		if (!f) {
+			/* Never without it: a NULL plan_out makes hook_run() a real run. */
+			fprintf(out, "%-*s  %-5zu  no: %s\n", w, dom->name, dom->n_mdevs,
+				strerror(errno));
+			bad++;
+			goto next;
+		}
 		env.plan_out = f;
 		status = hook_run(&env, dom->name, "prepare", "begin", "-", fd, err, sizeof(err));
 		fclose(f);
