@@ -347,6 +347,17 @@ static bool xml_text(const char *s)
 	return true;
 }
 
+unsigned int patch_opts_edits(const struct patch_opts *o)
+{
+	return (o->add_vgpu ? PATCH_EDIT_ADD : 0) | (o->remove ? PATCH_EDIT_REMOVE : 0) |
+	       (o->parent || o->type ? PATCH_EDIT_METADATA : 0) |
+	       (o->opregion ? PATCH_EDIT_OPREGION : 0) | (o->ramfb ? PATCH_EDIT_RAMFB : 0) |
+	       (o->romfile ? PATCH_EDIT_ROMFILE : 0) |
+	       (o->xres || o->yres ? PATCH_EDIT_RESOLUTION : 0) |
+	       (o->display != PATCH_UNSET ? PATCH_EDIT_DISPLAY : 0) |
+	       (o->migrate_legacy ? PATCH_EDIT_MIGRATE : 0);
+}
+
 int patch_opts_check(const struct patch_opts *o, char *err, size_t errlen)
 {
 	struct ctx c = { .err = err, .errlen = errlen };
@@ -368,10 +379,10 @@ int patch_opts_check(const struct patch_opts *o, char *err, size_t errlen)
 	if (!o->xres != !o->yres)
 		return fail(&c, -EINVAL, "a resolution needs both width and height");
 	if (o->display == PATCH_OFF && (o->ramfb || o->xres))
-		return fail(&c, -EINVAL, "ramfb and a resolution need display on");
-	if (o->remove && (o->add_vgpu || o->parent || o->opregion || o->ramfb || o->romfile ||
-			  o->xres || o->display || o->migrate_legacy))
-		return fail(&c, -EINVAL, "removing the vGPU goes with no other change");
+		return fail(&c, -EINVAL, "--ramfb and --resolution need display on, not "
+			    "--display=off");
+	if (o->remove && (patch_opts_edits(o) & ~PATCH_EDIT_REMOVE))
+		return fail(&c, -EINVAL, "--remove-vgpu goes with no other change");
 	return 0;
 }
 
@@ -407,8 +418,7 @@ int patch_apply(struct patch_doc *pd, const struct patch_opts *o, struct strv *c
 	shape_of(&c, &had, &bare, &closed);
 	if (o->migrate_legacy && (r = migrate_legacy(&c)) < 0)
 		goto out;
-	if (o->add_vgpu || o->parent || o->opregion || o->ramfb || o->romfile || o->xres ||
-	    o->display)
+	if (patch_opts_edits(o) & PATCH_EDIT_VGPU)
 		r = apply_vgpu(&c, o, o->uuid ? uuid : NULL);
 	if (r == 0 && c.vgpu[0])
 		r = record_update(&c, c.vgpu, c.added, had, bare, closed);

@@ -93,6 +93,31 @@ struct patch_opts {
 				  * not a vGPU); not changes: the document may be unchanged */
 };
 
+/* What a struct patch_opts asks to change, one bit each (patch_opts_edits). */
+enum patch_edit {
+	PATCH_EDIT_ADD = 1u << 0,         /* add_vgpu */
+	PATCH_EDIT_REMOVE = 1u << 1,      /* remove */
+	PATCH_EDIT_METADATA = 1u << 2,    /* parent or type */
+	PATCH_EDIT_OPREGION = 1u << 3,    /* opregion */
+	PATCH_EDIT_RAMFB = 1u << 4,       /* ramfb */
+	PATCH_EDIT_ROMFILE = 1u << 5,     /* romfile */
+	PATCH_EDIT_RESOLUTION = 1u << 6,  /* xres or yres */
+	PATCH_EDIT_DISPLAY = 1u << 7,     /* display */
+	PATCH_EDIT_MIGRATE = 1u << 8,     /* migrate_legacy */
+};
+
+/* The edits of the vGPU itself: all but the removal and the legacy migration. */
+#define PATCH_EDIT_VGPU \
+	(PATCH_EDIT_ADD | PATCH_EDIT_METADATA | PATCH_EDIT_OPREGION | PATCH_EDIT_RAMFB | \
+	 PATCH_EDIT_ROMFILE | PATCH_EDIT_RESOLUTION | PATCH_EDIT_DISPLAY)
+
+/*
+ * patch_opts_edits: the edits @o asks for, PATCH_EDIT_* bits; 0: none (@o->uuid, @o->native
+ * and @o->notes only say how, not what). The one list of the edit options: vgpu-xml and
+ * patch_opts_check() both ask it.
+ */
+unsigned int patch_opts_edits(const struct patch_opts *o);
+
 /*
  * patch_opts_check: whether @o is a valid request, before any document is read (vgpu-xml
  * checks its options with it, so that a bad value is a usage error).

@@ -247,8 +247,7 @@ static int parse_args(int argc, char **argv, struct args *a)
 		}
 	}
 
-	edits = a->o.add_vgpu || a->o.remove || a->o.parent || a->o.type || a->o.opregion ||
-		a->o.ramfb || a->o.romfile || a->o.xres || a->o.display || a->o.migrate_legacy;
+	edits = patch_opts_edits(&a->o) != 0;
 	if (optind < argc)
 		a->file = argv[optind++];
 	if (optind < argc) {
@@ -290,22 +289,8 @@ static int parse_args(int argc, char **argv, struct args *a)
 			"--remove-vgpu, --migrate-legacy or --check (see --help)\n", prog);
 		return EXIT_USAGE;
 	}
-	if (a->o.remove && edits && (a->o.add_vgpu || a->o.parent || a->o.type ||
-				     a->o.opregion || a->o.ramfb || a->o.romfile || a->o.xres ||
-				     a->o.display || a->o.migrate_legacy)) {
-		fprintf(stderr, "%s: --remove-vgpu goes with no other change\n", prog);
-		return EXIT_USAGE;
-	}
-	if (!a->o.parent != !a->o.type) {
-		fprintf(stderr, "%s: --parent and --type go together\n", prog);
-		return EXIT_USAGE;
-	}
-	if (a->o.display == PATCH_OFF && (a->o.ramfb || a->o.xres)) {
-		fprintf(stderr, "%s: --ramfb and --resolution need the display on, not "
-			"--display=off\n", prog);
-		return EXIT_USAGE;
-	}
-	/* Every option value patch_apply() would refuse is a usage error too. */
+	/* Every option value or combination patch_apply() would refuse is a usage error too:
+	 * its checks are the only ones (a bad UUID, --parent without --type, ...). */
 	if (patch_opts_check(&a->o, err, sizeof(err)) < 0) {
 		fprintf(stderr, "%s: %s\n", prog, err);
 		return EXIT_USAGE;
