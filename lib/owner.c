@@ -221,7 +221,7 @@ int owner_get(struct owner_store *st, const char *uuid, struct owner_record *rec
 int owner_put(struct owner_store *st, const struct owner_record *rec)
 {
 	char buf[RECORD_MAX], tmp[64], domain[OWNER_DOMAIN_NAME_MAX + 1];
-	int fd, n, r;
+	int n;
 
 	if (!uuid_ok(rec->mdev) || !uuid_ok(rec->domain_uuid) ||
 	    !mdev_parent_valid(rec->parent) || !mdev_type_valid(rec->type) || !rec->domain[0])
@@ -239,23 +239,7 @@ int owner_put(struct owner_store *st, const struct owner_record *rec)
 
 	snprintf(tmp, sizeof(tmp), ".%s.tmp", rec->mdev);
 	/* A leftover from a killed hook is ours to replace (we hold the lock). */
-	if (unlinkat(st->dirfd, tmp, 0) < 0 && errno != ENOENT)
-		return -errno;
-	fd = openat(st->dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return -errno;
-	r = write_all(fd, buf, (size_t)n);
-	if (r == 0 && fsync(fd) < 0)
-		r = -errno;
-	if (close(fd) < 0 && r == 0)
-		r = -errno;
-	if (r == 0 && renameat(st->dirfd, tmp, st->dirfd, rec->mdev) < 0)
-		r = -errno;
-	if (r == 0 && fsync(st->dirfd) < 0)
-		r = -errno;
-	if (r < 0)
-		unlinkat(st->dirfd, tmp, 0);
-	return r;
+	return file_replace(st->dirfd, rec->mdev, tmp, 0600, NULL, buf, (size_t)n);
 }
 
 int owner_mtime(struct owner_store *st, const char *uuid, time_t *mtime)

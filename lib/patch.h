@@ -15,7 +15,7 @@
  *     written back from its own source text wherever the tree did not change; new lines end
  *     as the source's first line does (LF or CRLF);
  *  6. make --remove-vgpu an exact undo of --add-vgpu: the add records in the metadata which
- *     containers it created or found empty (<vgpu:added>, lib/patch.c), and the remove
+ *     containers it created or found empty (<vgpu:added>, lib/patch-undo.c), and the remove
  *     takes away exactly those, so a domain without an mdev of its own comes back byte for
  *     byte (docs/vgpu-xml.md states the guarantee).
  */
@@ -93,6 +93,31 @@ struct patch_opts {
 				  * not a vGPU); not changes: the document may be unchanged */
 };
 
+/* What a struct patch_opts asks to change, one bit each (patch_opts_edits). */
+enum patch_edit {
+	PATCH_EDIT_ADD = 1u << 0,         /* add_vgpu */
+	PATCH_EDIT_REMOVE = 1u << 1,      /* remove */
+	PATCH_EDIT_METADATA = 1u << 2,    /* parent or type */
+	PATCH_EDIT_OPREGION = 1u << 3,    /* opregion */
+	PATCH_EDIT_RAMFB = 1u << 4,       /* ramfb */
+	PATCH_EDIT_ROMFILE = 1u << 5,     /* romfile */
+	PATCH_EDIT_RESOLUTION = 1u << 6,  /* xres or yres */
+	PATCH_EDIT_DISPLAY = 1u << 7,     /* display */
+	PATCH_EDIT_MIGRATE = 1u << 8,     /* migrate_legacy */
+};
+
+/* The edits of the vGPU itself: all but the removal and the legacy migration. */
+#define PATCH_EDIT_VGPU \
+	(PATCH_EDIT_ADD | PATCH_EDIT_METADATA | PATCH_EDIT_OPREGION | PATCH_EDIT_RAMFB | \
+	 PATCH_EDIT_ROMFILE | PATCH_EDIT_RESOLUTION | PATCH_EDIT_DISPLAY)
+
+/*
+ * patch_opts_edits: the edits @o asks for, PATCH_EDIT_* bits; 0: none (@o->uuid, @o->native
+ * and @o->notes only say how, not what). The one list of the edit options: vgpu-xml and
+ * patch_opts_check() both ask it.
+ */
+unsigned int patch_opts_edits(const struct patch_opts *o);
+
 /*
  * patch_opts_check: whether @o is a valid request, before any document is read (vgpu-xml
  * checks its options with it, so that a bad value is a usage error).
@@ -151,8 +176,8 @@ struct patch_host {
  * arguments (those of a device that is not a vGPU said so); more than one <qemu:override>.
  * With @host->qemu_version 10.1 or later, @host->notes gets, for a GVT-g vGPU (type i915-*,
  * or unknown with an x-igd-opregion override): that x-igd-opregion=true is redundant, and
- * that the vGPU cannot be hotplugged (QEMU's "vfio/igd" series, see lib/patch.c). Older or
- * unknown versions add nothing. @host may be NULL: nothing known.
+ * that the vGPU cannot be hotplugged (QEMU's "vfio/igd" series, see lib/patch-check.c).
+ * Older or unknown versions add nothing. @host may be NULL: nothing known.
  * Returns 0 (findings or none: see @findings->n) or -ENOMEM.
  */
 int patch_check(const struct patch_doc *pd, const struct patch_host *host,

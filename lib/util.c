@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -98,6 +100,64 @@ int write_all(int fd, const void *data, size_t len)
 		len -= (size_t)n;
 	}
 	return 0;
+}
+
+/* Create the temporary file @tmp of file_replace() in @dirfd; see there. */
+static int tmp_create(int dirfd, char *tmp, mode_t mode)
+{
+	static const char chars[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+	const int flags = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC;
+	size_t n = strlen(tmp);
+	char *x = n >= 6 && strcmp(tmp + n - 6, "XXXXXX") == 0 ? tmp + n - 6 : NULL;
+	int fd;
+
+	if (!x) {
+		if (unlinkat(dirfd, tmp, 0) < 0 && errno != ENOENT)
+			return -errno;
+		fd = openat(dirfd, tmp, flags, mode);
+		return fd < 0 ? -errno : fd;
+	}
+	for (int tries = 0; tries < 100; tries++) {
+		unsigned char rnd[6];
+		ssize_t got = getrandom(rnd, sizeof(rnd), 0);
+
+		if (got < 0)
+			return -errno;
+		if (got != (ssize_t)sizeof(rnd))
+			return -EIO;
+		for (size_t i = 0; i < sizeof(rnd); i++)
+			x[i] = chars[rnd[i] % (sizeof(chars) - 1)];
+		fd = openat(dirfd, tmp, flags, mode);
+		if (fd >= 0 || errno != EEXIST)
+			return fd < 0 ? -errno : fd;
+	}
+	return -EEXIST;
+}
+
+int file_replace(int dirfd, const char *name, char *tmp, mode_t mode, const struct stat *owner,
+		 const void *data, size_t len)
+{
+	int fd, r = 0;
+
+	fd = tmp_create(dirfd, tmp, mode);
+	if (fd < 0)
+		return fd;
+	if (fchmod(fd, mode) < 0 || (owner && geteuid() == 0 &&
+				     fchown(fd, owner->st_uid, owner->st_gid) < 0))
+		r = -errno;
+	if (r == 0)
+		r = write_all(fd, data, len);
+	if (r == 0 && fsync(fd) < 0)
+		r = -errno;
+	if (close(fd) < 0 && r == 0)
+		r = -errno;
+	if (r == 0 && renameat(dirfd, tmp, dirfd, name) < 0)
+		r = -errno;
+	if (r < 0) {
+		unlinkat(dirfd, tmp, 0);
+		return r;
+	}
+	return fsync(dirfd) < 0 ? -errno : 0;
 }
 
 void sleep_ms(unsigned ms)

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * util.h: small helpers shared by every module: bounded path building, bounded reads of
- * sysfs-style attribute files, and a growable string vector.
+ * sysfs-style attribute files, the atomic replace of a file, and a growable string vector.
  *
  * All functions return 0 or a negative errno value; none prints or exits.
  */
@@ -10,6 +10,9 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
+
+struct stat;
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -51,6 +54,32 @@ int attr_read(const char *path, char *buf, size_t len, bool nofollow);
  * Returns 0 or -errno from write(2).
  */
 int write_all(int fd, const void *data, size_t len);
+
+/*
+ * file_replace: replace the file @name of the directory @dirfd (an open descriptor of it)
+ * with the @len bytes of @data, so that @name holds the old content or the new, never a
+ * part of either, even across a crash or a kill. The steps, each on @dirfd:
+ *  1. the temporary file @tmp (a name in the same directory, so that the rename is atomic)
+ *     is created with O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC. When @tmp ends in "XXXXXX",
+ *     those six characters are replaced, in @tmp itself, by random ones (getrandom(2)) until
+ *     a free name is found (100 tries), as mkostemp(3) does; otherwise a file @tmp left by
+ *     an earlier call that was killed is removed first, so the caller must own that name
+ *     (hold the lock that guards it);
+ *  2. it gets the mode @mode (fchmod(2), so the umask does not narrow it) and, when @owner is
+ *     given and the process runs as root (only root can give a file away), the uid and gid
+ *     of @owner (fchown(2));
+ *  3. @data is written to it, it is fsync(2)ed and closed;
+ *  4. it is renamed over @name (renameat(2)), and @dirfd is fsync(2)ed so that the rename
+ *     is on disk too.
+ * @name may be a symlink: the link itself is replaced (resolve it first to replace its
+ * target).
+ * Returns 0 or the -errno of the step that failed: of steps 1 to 4 up to the rename (then
+ * @tmp is removed again and @name is as it was; -EEXIST when no random name was free), or of
+ * the directory's fsync(2) (then @name holds the new content, but a crash may yet bring back
+ * the old).
+ */
+int file_replace(int dirfd, const char *name, char *tmp, mode_t mode, const struct stat *owner,
+		 const void *data, size_t len);
 
 /* sleep_ms: sleep @ms milliseconds, resuming after signals. */
 void sleep_ms(unsigned ms);

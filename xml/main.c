@@ -33,6 +33,7 @@
 #include "domxml.h"
 #include "mdev.h"
 #include "patch.h"
+#include "report.h"
 #include "util.h"
 
 #ifndef VGPU_VERSION
@@ -246,8 +247,7 @@ static int parse_args(int argc, char **argv, struct args *a)
 		}
 	}
 
-	edits = a->o.add_vgpu || a->o.remove || a->o.parent || a->o.type || a->o.opregion ||
-		a->o.ramfb || a->o.romfile || a->o.xres || a->o.display || a->o.migrate_legacy;
+	edits = patch_opts_edits(&a->o) != 0;
 	if (optind < argc)
 		a->file = argv[optind++];
 	if (optind < argc) {
@@ -289,22 +289,8 @@ static int parse_args(int argc, char **argv, struct args *a)
 			"--remove-vgpu, --migrate-legacy or --check (see --help)\n", prog);
 		return EXIT_USAGE;
 	}
-	if (a->o.remove && edits && (a->o.add_vgpu || a->o.parent || a->o.type ||
-				     a->o.opregion || a->o.ramfb || a->o.romfile || a->o.xres ||
-				     a->o.display || a->o.migrate_legacy)) {
-		fprintf(stderr, "%s: --remove-vgpu goes with no other change\n", prog);
-		return EXIT_USAGE;
-	}
-	if (!a->o.parent != !a->o.type) {
-		fprintf(stderr, "%s: --parent and --type go together\n", prog);
-		return EXIT_USAGE;
-	}
-	if (a->o.display == PATCH_OFF && (a->o.ramfb || a->o.xres)) {
-		fprintf(stderr, "%s: --ramfb and --resolution need the display on, not "
-			"--display=off\n", prog);
-		return EXIT_USAGE;
-	}
-	/* Every option value patch_apply() would refuse is a usage error too. */
+	/* Every option value or combination patch_apply() would refuse is a usage error too:
+	 * its checks are the only ones (a bad UUID, --parent without --type, ...). */
 	if (patch_opts_check(&a->o, err, sizeof(err)) < 0) {
 		fprintf(stderr, "%s: %s\n", prog, err);
 		return EXIT_USAGE;
@@ -317,30 +303,18 @@ static void suggest_types(void)
 {
 	const char *root = getenv("VGPU_SYSFS_ROOT");
 	struct mdev_sysfs s = { .root = root && *root ? root : "/sys" };
-	struct strv parents = { 0 };
+	struct report_type *types;
+	size_t n;
 
-	if (mdev_list_parents(&s, &parents) < 0 || parents.n == 0)
-		goto out;
+	if (report_types_read(&s, &types, &n, NULL) < 0 || n == 0)
+		return;
 	fprintf(stderr, "%s: note: without --parent/--type, vgpu-hook picks the vGPU type from "
 		"its config; this host offers:\n", prog);
-	for (size_t i = 0; i < parents.n; i++) {
-		struct strv types = { 0 };
-
-		if (mdev_list_types(&s, parents.v[i], &types) < 0)
-			continue;
-		for (size_t k = 0; k < types.n; k++) {
-			struct mdev_type_info info;
-
-			if (mdev_type_read(&s, parents.v[i], types.v[k], &info) < 0)
-				continue;
-			fprintf(stderr, "  --parent=%s --type=%s  (%s%s%lu available)\n",
-				parents.v[i], types.v[k], info.name, info.name[0] ? ", " : "",
-				info.available);
-		}
-		strv_free(&types);
-	}
-out:
-	strv_free(&parents);
+	for (size_t i = 0; i < n; i++)
+		fprintf(stderr, "  --parent=%s --type=%s  (%s%s%lu available)\n", types[i].parent,
+			types[i].type, types[i].name, types[i].name[0] ? ", " : "",
+			types[i].available);
+	free(types);
 }
 
 static void report(const struct args *a, const char *what, const struct strv *changes)
@@ -353,49 +327,27 @@ static void report(const struct args *a, const char *what, const struct strv *ch
 		fprintf(stderr, "%s: %s: nothing to change\n", prog, what);
 }
 
-/* Replace @path (its target when a symlink) by @data atomically, keeping mode and owner. */
+/* Replace @path (its target when a symlink) by @data atomically, keeping mode and owner
+ * (file_replace, util.h). */
 static int write_in_place(const char *path, const char *data, size_t len)
 {
 	char real[PATH_MAX], dir[PATH_MAX], base[PATH_MAX], tmp[PATH_MAX + 16];
+	const char *name;
 	struct stat st;
-	int fd = -1, dfd, r;
+	int dfd, r;
 
 	if (!realpath(path, real) || stat(real, &st) < 0)
 		return -errno;
 	if (str_copy(dir, sizeof(dir), real) < 0 || str_copy(base, sizeof(base), real) < 0)
 		return -ENAMETOOLONG;
-	if ((r = path_fmt(tmp, sizeof(tmp), "%s/.%s.XXXXXX", dirname(dir), basename(base))) < 0)
+	name = basename(base);
+	if ((r = path_fmt(tmp, sizeof(tmp), ".%s.XXXXXX", name)) < 0)
 		return r;
-	fd = mkostemp(tmp, O_CLOEXEC);
-	if (fd < 0)
+	dfd = open(dirname(dir), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
 		return -errno;
-	if (fchmod(fd, st.st_mode & 07777) < 0 ||
-	    (geteuid() == 0 && fchown(fd, st.st_uid, st.st_gid) < 0)) {
-		r = -errno;
-		goto fail;
-	}
-	if ((r = write_all(fd, data, len)) < 0)
-		goto fail;
-	if (fsync(fd) < 0 || close(fd) < 0) {
-		fd = -1;
-		r = -errno;
-		goto fail;
-	}
-	fd = -1;
-	if (rename(tmp, real) < 0) {
-		r = -errno;
-		goto fail;
-	}
-	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd >= 0) {
-		fsync(dfd);
-		close(dfd);
-	}
-	return 0;
-fail:
-	if (fd >= 0)
-		close(fd);
-	unlink(tmp);
+	r = file_replace(dfd, name, tmp, st.st_mode & 07777, &st, data, len);
+	close(dfd);
 	return r;
 }
 

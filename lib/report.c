@@ -14,18 +14,9 @@
 #include "owner.h"
 #include "report.h"
 
-struct row {
-	char parent[MDEV_NAME_MAX + 1];
-	char type[MDEV_NAME_MAX + 1];
-	char free[24];
-	char api[32];
-	char name[128];
-	char desc[1024];
-};
-
 /* "low_gm_size: 128MB\nfence: 4\n" -> "low_gm_size 128MB, fence 4" (GVT-g's format,
  * kvmgt.c); other drivers' free text is kept, its newlines turned into ", ". */
-static void flatten(const char *in, char *out, size_t len)
+void report_flatten(const char *in, char *out, size_t len)
 {
 	size_t o = 0;
 
@@ -43,23 +34,25 @@ static void flatten(const char *in, char *out, size_t len)
 	out[o] = '\0';
 }
 
-int report_types(const struct mdev_sysfs *s, FILE *out)
+int report_types_read(const struct mdev_sysfs *s, struct report_type **out, size_t *nout,
+		      FILE *errs)
 {
 	struct strv parents = { 0 };
-	struct row *rows = NULL;
+	struct report_type *rows = NULL;
 	size_t n = 0, cap = 0;
-	int w[5] = { 6, 4, 4, 3, 4 }, status = 1, r;
+	int r;
 
+	*out = NULL;
+	*nout = 0;
 	r = mdev_list_parents(s, &parents);
 	if (r < 0) {
-		fprintf(stderr, "vgpu-hook: cannot list mdev parents under %s: %s\n", s->root,
-			strerror(-r));
+		if (errs)
+			fprintf(errs, "vgpu-hook: cannot list mdev parents under %s: %s\n", s->root,
+				strerror(-r));
 		goto out;
 	}
 	if (!parents.n) {
-		fprintf(stderr, "vgpu-hook: no mdev parent under %s: load the mdev driver of "
-			"the device (Intel GVT-g: boot with i915.enable_gvt=1 and modprobe kvmgt; "
-			"NVIDIA: its vGPU host driver; s390: vfio_ccw or vfio_ap)\n", s->root);
+		r = -ENODEV;
 		goto out;
 	}
 	for (size_t i = 0; i < parents.n; i++) {
@@ -68,12 +61,13 @@ int report_types(const struct mdev_sysfs *s, FILE *out)
 		r = mdev_list_types(s, parents.v[i], &types);
 		for (size_t t = 0; r == 0 && t < types.n; t++) {
 			struct mdev_type_info info;
-			struct row *row;
+			struct report_type *row;
 
 			r = mdev_type_read(s, parents.v[i], types.v[t], &info);
 			if (r < 0) {
-				fprintf(stderr, "vgpu-hook: %s %s: %s\n", parents.v[i], types.v[t],
-					strerror(-r));
+				if (errs)
+					fprintf(errs, "vgpu-hook: %s %s: %s\n", parents.v[i],
+						types.v[t], strerror(-r));
 				r = 0;
 				continue;
 			}
@@ -89,36 +83,65 @@ int report_types(const struct mdev_sysfs *s, FILE *out)
 			row = &rows[n++];
 			snprintf(row->parent, sizeof(row->parent), "%s", parents.v[i]);
 			snprintf(row->type, sizeof(row->type), "%s", types.v[t]);
-			snprintf(row->free, sizeof(row->free), "%lu", info.available);
+			row->available = info.available;
 			snprintf(row->api, sizeof(row->api), "%s", info.device_api);
-			snprintf(row->name, sizeof(row->name), "%s", info.name[0] ? info.name : "-");
-			flatten(info.description, row->desc, sizeof(row->desc));
+			snprintf(row->name, sizeof(row->name), "%s", info.name);
+			report_flatten(info.description, row->desc, sizeof(row->desc));
 		}
 		strv_free(&types);
 		if (r < 0) {
-			fprintf(stderr, "vgpu-hook: %s: %s\n", parents.v[i], strerror(-r));
+			if (errs)
+				fprintf(errs, "vgpu-hook: %s: %s\n", parents.v[i], strerror(-r));
 			goto out;
 		}
 	}
+out:
+	strv_free(&parents);
+	if (r < 0) {
+		free(rows);
+		return r;
+	}
+	*out = rows;
+	*nout = n;
+	return 0;
+}
+
+/* The NAME column: the type's name attribute, "-" when it has none. */
+static const char *name_col(const struct report_type *t)
+{
+	return t->name[0] ? t->name : "-";
+}
+
+int report_types(const struct mdev_sysfs *s, FILE *out)
+{
+	struct report_type *rows;
+	size_t n;
+	int w[5] = { 6, 4, 4, 3, 4 }, r;
+
+	r = report_types_read(s, &rows, &n, stderr);
+	if (r == -ENODEV)
+		fprintf(stderr, "vgpu-hook: no mdev parent under %s: load the mdev driver of "
+			"the device (Intel GVT-g: boot with i915.enable_gvt=1 and modprobe kvmgt; "
+			"NVIDIA: its vGPU host driver; s390: vfio_ccw or vfio_ap)\n", s->root);
+	if (r < 0)
+		return 1;
 	for (size_t i = 0; i < n; i++) {
-		const char *f[5] = { rows[i].parent, rows[i].type, rows[i].free, rows[i].api,
-				     rows[i].name };
+		int len[5] = { (int)strlen(rows[i].parent), (int)strlen(rows[i].type),
+			       snprintf(NULL, 0, "%lu", rows[i].available),
+			       (int)strlen(rows[i].api), (int)strlen(name_col(&rows[i])) };
 
 		for (int c = 0; c < 5; c++)
-			if ((int)strlen(f[c]) > w[c])
-				w[c] = (int)strlen(f[c]);
+			if (len[c] > w[c])
+				w[c] = len[c];
 	}
 	fprintf(out, "%-*s  %-*s  %*s  %-*s  %-*s  %s\n", w[0], "PARENT", w[1], "TYPE", w[2],
 		"FREE", w[3], "API", w[4], "NAME", "DESCRIPTION");
 	for (size_t i = 0; i < n; i++)
-		fprintf(out, "%-*s  %-*s  %*s  %-*s  %-*s  %s\n", w[0], rows[i].parent, w[1],
-			rows[i].type, w[2], rows[i].free, w[3], rows[i].api, w[4], rows[i].name,
-			rows[i].desc);
-	status = 0;
-out:
+		fprintf(out, "%-*s  %-*s  %*lu  %-*s  %-*s  %s\n", w[0], rows[i].parent, w[1],
+			rows[i].type, w[2], rows[i].available, w[3], rows[i].api, w[4],
+			name_col(&rows[i]), rows[i].desc);
 	free(rows);
-	strv_free(&parents);
-	return status;
+	return 0;
 }
 
 int report_status(const struct mdev_sysfs *s, const struct config *cfg, FILE *out)
@@ -270,6 +293,18 @@ static size_t count_lines(const char *plan, const char *what)
 	return n;
 }
 
+const char *report_can_start(int status, const char *err, const char *plan, char *buf,
+			     size_t len)
+{
+	if (status) {
+		snprintf(buf, len, "no: %s", err);
+		return buf;
+	}
+	if (count_lines(plan, "would create") == 0)
+		return "yes, its vGPUs exist (it runs, or they were made for it)";
+	return "yes";
+}
+
 int report_guests(const char *config_path, const char *dir, char *const *files, size_t nf,
 		  FILE *out)
 {
@@ -283,7 +318,8 @@ int report_guests(const char *config_path, const char *dir, char *const *files, 
 		if ((int)strlen(names[i]->d_name) - 4 > w)
 			w = (int)strlen(names[i]->d_name) - 4;
 	for (int i = 0; i < n; i++) {
-		char path[PATH_MAX], err[MSG_LINE_MAX] = "", *buf = NULL, *plan = NULL;
+		char path[PATH_MAX], err[MSG_LINE_MAX] = "", cell[MSG_LINE_MAX + 8], *buf = NULL,
+		     *plan = NULL;
 		const char *label = nf ? files[i] : names[i]->d_name;
 		struct domxml *dom = NULL;
 		struct hook_env env;
@@ -328,19 +364,22 @@ int report_guests(const char *config_path, const char *dir, char *const *files, 
 		hook_env_init(&env, config_path);
 		FILE *f = open_memstream(&plan, &planlen);
 
+		if (!f) {
+			/* Never without it: a NULL plan_out makes hook_run() a real run. */
+			fprintf(out, "%-*s  %-5zu  no: %s\n", w, dom->name, dom->n_mdevs,
+				strerror(errno));
+			bad++;
+			goto next;
+		}
 		env.plan_out = f;
 		status = hook_run(&env, dom->name, "prepare", "begin", "-", fd, err, sizeof(err));
 		fclose(f);
 		if (status) {
 			domxml_one_line(err);
-			fprintf(out, "%-*s  %-5zu  no: %s\n", w, dom->name, dom->n_mdevs, err);
 			bad++;
-		} else if (count_lines(plan, "would create") == 0) {
-			fprintf(out, "%-*s  %-5zu  yes, its vGPUs exist (it runs, or they were made "
-				"for it)\n", w, dom->name, dom->n_mdevs);
-		} else {
-			fprintf(out, "%-*s  %-5zu  yes\n", w, dom->name, dom->n_mdevs);
 		}
+		fprintf(out, "%-*s  %-5zu  %s\n", w, dom->name, dom->n_mdevs,
+			report_can_start(status, err, plan, cell, sizeof(cell)));
 		free(plan);
 next:
 		domxml_free(dom);
