@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # Shared by the tests that run the built vgpu-hook against vgpu-sim (e2e, fault matrix,
-# stress). Source after tests/hook/lib.sh with HOOK and SIM set; it skips (77) without
+# stress). Source after tests/lib/check.sh with HOOK and SIM set; it skips (77) without
 # root or FUSE, makes $T (removed at exit) with the mount point $M and a config $T/conf
 # (sysfs_root $M, state_dir $T/state, release_timeout $VGPU_TEST_RELEASE_TIMEOUT when
 # set: valgrind.sh), and defines:
@@ -37,7 +37,7 @@ hook() { # hook XML NAME OP SUBOP EXTRA: as libvirt runs it; sets rc, err
 		${HOOK_WRAPPER:-} "$HOOK" --config "$T/conf" "$@" <"$xml" >"$T/out" 2>"$T/err"
 		echo $?) 2>/dev/null)
 	err=$(cat "$T/err")
-	[ -s "$T/out" ] && ko "$* wrote to stdout"
+	[ -s "$T/out" ] && fail "$* wrote to stdout"
 }
 state() { cat "$M/.vgpu-sim/state"; }
 ctl() { echo "$1" >"$M/.vgpu-sim/control"; }

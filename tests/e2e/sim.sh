@@ -6,8 +6,10 @@
 # Usage: sim.sh VGPU_HOOK VGPU_SIM FIXTURES_DIR
 set -u
 HOOK=$1 SIM=$2 FIX=$3
-. "$(dirname "$0")/../hook/lib.sh"
+# shellcheck source=../lib/check.sh
+. "$(dirname "$0")/../lib/check.sh"
 
+# shellcheck source=sim-lib.sh
 . "$(dirname "$0")/sim-lib.sh"
 
 # 1. The full lifecycle, as libvirt calls it for virsh start and virsh destroy.

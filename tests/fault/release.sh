@@ -11,7 +11,9 @@
 # Usage: release.sh VGPU_HOOK VGPU_SIM INJECT_SO
 set -u
 HOOK=$1 SIM=$2 INJECT=$3
-. "$(dirname "$0")/../hook/lib.sh"
+# shellcheck source=../lib/check.sh
+. "$(dirname "$0")/../lib/check.sh"
+# shellcheck source=../e2e/sim-lib.sh
 . "$(dirname "$0")/../e2e/sim-lib.sh"
 command -v unshare >/dev/null || skip "unshare missing (apt-get install util-linux)"
 command -v setpriv >/dev/null || skip "setpriv missing (apt-get install util-linux)"

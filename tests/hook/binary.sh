@@ -5,7 +5,8 @@
 # kernel). Usage: binary.sh VGPU_HOOK FIXTURES_DIR
 set -u
 HOOK=$1 FIX=$2
-. "$(dirname "$0")/lib.sh"
+# shellcheck source=../lib/check.sh
+. "$(dirname "$0")/../lib/check.sh"
 
 T=$(mktemp -d /tmp/vgpu-hook-bin.XXXXXX)
 chmod 0755 "$T"
