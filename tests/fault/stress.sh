@@ -23,7 +23,6 @@ RANDOM=$SEED
 echo "stress: seed $SEED, $DOMAINS domains, $WORKERS parallel hooks, $ROUNDS rounds"
 mount_sim desktop-1g
 START=$(state)
-P=0000:00:02.0
 
 declare -a NAME MDEVS RUNNING
 for d in $(seq 0 $((DOMAINS - 1))); do
@@ -137,7 +136,9 @@ for round in $(seq 1 "$ROUNDS"); do
 		sed "s/^/round $round: $name: release log: /" "$T/w$w.log" >>"$T/history"
 		check_eq "round $round: $name release after the failed start" "$(cat "$T/w$w.rc")" 0
 	done
-	for u in $(ls "$M/bus/mdev/devices"); do
+	for u in "$M"/bus/mdev/devices/*; do
+		[ -e "$u" ] || [ -L "$u" ] || continue
+		u=${u##*/}
 		check "round $round: vGPU $u has a record (not leaked)" test -f "$T/state/$u"
 	done
 	for r in $(records); do

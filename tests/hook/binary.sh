@@ -30,7 +30,7 @@ hook() { # hook XMLFILE ARGS...: sets rc, out, err
 	rc=$?
 	out=$(cat "$T/out") err=$(cat "$T/err")
 }
-snapshot() { (cd "$T/sys" && find . -printf '%p %y %s %l\n' | sort && cat $(find . -type f | sort)) | md5sum; }
+snapshot() { (cd "$T/sys" && find . -printf '%p %y %s %l\n' | sort && find . -type f -print0 | sort -z | xargs -0 cat) | md5sum; }
 
 conf 'parent = 0000:00:02.0
 type = i915-GVTg_V5_4

@@ -65,7 +65,7 @@ write() { ns_exec sh -c 'echo "$1" >"$2"' write "$1" "$M/$2"; } # write TEXT PAT
 SIM_PID=$(pgrep -nf "^$SIM .*$M\$")
 state() { cat "$V/.vgpu-sim/state"; }
 ctl() { echo "$1" >"$V/.vgpu-sim/control"; }
-records() { ls "$T/state" 2>/dev/null | grep -vc '^lock$'; }
+records() { find "$T/state" -mindepth 1 -maxdepth 1 ! -name lock 2>/dev/null | wc -l; }
 START=$(state)
 
 printf '[defaults]\nsysfs_root = %s\nstate_dir = %s/state\nremove_retries = 2\n' "$M" "$T" >"$T/vgpu-hook.conf"

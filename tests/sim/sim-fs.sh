@@ -340,7 +340,7 @@ check_eq "held: SIGKILLed writer" "$(awk '{print $3}' "/proc/$wp/stat" 2>/dev/nu
 ctl "vfio-close $U"
 wait "$wp" 2>/dev/null
 check_eq "held: writer gone after vfio-close" "$(kill -0 "$wp" 2>/dev/null && echo alive || echo gone)" gone
-check_eq "held: removed after vfio-close" "$(ls "$PD" | grep -c "$U") $(cat "$TY/available_instances")" "0 4"
+check_eq "held: removed after vfio-close" "$(find "$PD" -maxdepth 1 -name "$U" | wc -l) $(cat "$TY/available_instances")" "0 4"
 wait "$fp"
 check_eq "held: remove via an earlier fd" "$(cat "$T/held.fd8")" "No such device"
 # The normal case: the writer returns OK once the holder lets go.
