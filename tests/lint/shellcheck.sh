@@ -1,11 +1,11 @@
 #!/bin/sh
 # SPDX-License-Identifier: LGPL-2.1-or-later
-# shellcheck over every shell script of the source tree: a check per script, which fails on
+# Runs shellcheck over every shell script of the source tree: a check per script, which fails on
 # any error or warning (shellcheck -S warning; its info and style notes are not checked).
 # A script is a tracked file (git ls-files, else every file) named *.sh or whose first
 # line is a #! for sh, bash or dash. Sourced files are followed (-x), from the directory of
 # the script that sources them (.shellcheckrc: source-path=SCRIPTDIR).
-#   shellcheck.sh SRC_DIR all|realhost
+# Usage: tests/lint/shellcheck.sh SRC_DIR all|realhost
 # all: every script but those of tests/realhost/; realhost: only those.
 set -u
 SRC=$1 PART=$2
