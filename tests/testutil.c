@@ -423,3 +423,62 @@ void tu_log_dump(void)
 	for (size_t i = 0; i < captured.n; i++)
 		fprintf(stderr, "log: %s\n", captured.v[i]);
 }
+
+/* The name of row @i: "@group #@i: @s", @s with control and non-ASCII bytes as \xNN and cut
+ * at about 50 bytes. */
+static char *row_name(const char *group, const char *s, size_t i)
+{
+	char buf[64];
+	size_t n = 0;
+
+	if (!s)
+		return tu_fmt("%s #%zu", group, i);
+	for (; *s && n + 4 < sizeof(buf) - 4; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c < 0x20 || c >= 0x7f)
+			n += (size_t)snprintf(buf + n, sizeof(buf) - n, "\\x%02x", c);
+		else
+			buf[n++] = (char)c;
+	}
+	if (*s)
+		n += (size_t)snprintf(buf + n, sizeof(buf) - n, "...");
+	buf[n] = '\0';
+	return tu_fmt("%s #%zu: %s", group, i, buf);
+}
+
+int tu_run_rows(const char *group, CMUnitTestFunction fn, const void *rows, size_t n,
+		size_t size, size_t name_off)
+{
+	return tu_run_rows_fx(group, fn, NULL, NULL, rows, n, size, name_off);
+}
+
+int tu_run_rows_fx(const char *group, CMUnitTestFunction fn, CMFixtureFunction setup,
+		   CMFixtureFunction teardown, const void *rows, size_t n, size_t size,
+		   size_t name_off)
+{
+	struct CMUnitTest *tests = calloc(n ? n : 1, sizeof(*tests));
+	int failed;
+
+	if (!tests) {
+		fprintf(stderr, "%s: out of memory\n", group);
+		return 1;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const char *row = (const char *)rows + i * size;
+		const char *name = NULL;
+
+		if (name_off != TU_NO_NAME)
+			memcpy(&name, row + name_off, sizeof(name));
+		tests[i].name = row_name(group, name, i);
+		tests[i].test_func = fn;
+		tests[i].setup_func = setup;
+		tests[i].teardown_func = teardown;
+		tests[i].initial_state = (void *)row;
+	}
+	failed = _cmocka_run_group_tests(group, tests, n, NULL, NULL);
+	for (size_t i = 0; i < n; i++)
+		free((char *)tests[i].name);
+	free(tests);
+	return failed;
+}

@@ -92,4 +92,35 @@ void tu_log_capture(void);
 bool tu_log_has(const char *needle);
 void tu_log_dump(void);
 
+/*
+ * tu_run_rows: run @fn once for each row of a table, each row its own cmocka test of the
+ * group @group, so that a failing row hides none of the rows after it. @rows is the table,
+ * @n rows of @size bytes; the test finds its row in *state. Row i's test is named
+ * "@group #i: NAME", NAME being the string the row holds at byte @name_off (control and
+ * non-ASCII bytes shown as \xNN, cut at about 50 bytes), or "@group #i" when @name_off
+ * is TU_NO_NAME.
+ * Returns cmocka's count of the tests that failed (0: all passed).
+ * tu_run_rows_fx: the same with a cmocka @setup and @teardown around each row; @setup
+ * finds the row in *state, and must keep it where the test finds it.
+ * TU_RUN_ROWS(group, fn, table, field) is the same for a static array @table whose rows
+ * are named by their member @field (a const char *; for a table of strings, use
+ * TU_RUN_STRINGS).
+ */
+#define TU_NO_NAME ((size_t)-1)
+int tu_run_rows(const char *group, CMUnitTestFunction fn, const void *rows, size_t n,
+		size_t size, size_t name_off);
+int tu_run_rows_fx(const char *group, CMUnitTestFunction fn, CMFixtureFunction setup,
+		   CMFixtureFunction teardown, const void *rows, size_t n, size_t size,
+		   size_t name_off);
+#define TU_RUN_ROWS(group, fn, table, field)                                              \
+	tu_run_rows(group, fn, table, ARRAY_SIZE(table), sizeof((table)[0]),              \
+		    offsetof(__typeof__((table)[0]), field))
+#define TU_RUN_STRINGS(group, fn, table)                                                  \
+	tu_run_rows(group, fn, table, ARRAY_SIZE(table), sizeof((table)[0]), 0)
+#define TU_RUN_ROWS_FX(group, fn, setup, teardown, table, field)                          \
+	tu_run_rows_fx(group, fn, setup, teardown, table, ARRAY_SIZE(table),              \
+		       sizeof((table)[0]), offsetof(__typeof__((table)[0]), field))
+#define TU_RUN_NUMBERED(group, fn, table)                                                 \
+	tu_run_rows(group, fn, table, ARRAY_SIZE(table), sizeof((table)[0]), TU_NO_NAME)
+
 #endif

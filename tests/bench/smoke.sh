@@ -8,7 +8,8 @@
 # Usage: smoke.sh SOURCE_DIR BUILD_DIR
 set -u
 SRC=$1 B=$2
-. "$SRC/tests/hook/lib.sh"
+# shellcheck source=../../tests/lib/check.sh
+. "$SRC/tests/lib/check.sh"
 
 [ "$(id -u)" -eq 0 ] || skip "needs root: vgpu-hook takes only a config file owned by root"
 for t in hyperfine gnuplot valgrind xmllint xmlstarlet virt-xml virt-xml-validate; do

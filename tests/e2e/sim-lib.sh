@@ -1,13 +1,14 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
+# shellcheck shell=bash
 # Shared by the tests that run the built vgpu-hook against vgpu-sim (e2e, fault matrix,
-# stress). Source after tests/hook/lib.sh with HOOK and SIM set; it skips (77) without
+# stress). Source after tests/lib/check.sh with HOOK and SIM set; it skips (77) without
 # root or FUSE, makes $T (removed at exit) with the mount point $M and a config $T/conf
 # (sysfs_root $M, state_dir $T/state, release_timeout $VGPU_TEST_RELEASE_TIMEOUT when
 # set: valgrind.sh), and defines:
 #   mount_sim PROFILE     (re)mount vgpu-sim on $M, with an empty state directory
 #   hook XML NAME OP SUBOP EXTRA   run the hook as libvirt does; sets rc and err (stderr);
 #                         the array hook_env adds environment variables (VGPU_INJECT=...)
-#   state, ctl LINE, avail TYPE, records
+#   state, ctl LINE, avail TYPE, records (the ownership records, names on one line)
 #   dom NAME DOMAIN_UUID TYPE MDEV_UUID...   a domain XML with these vGPUs
 #   uuid N, duuid N       mdev and domain UUIDs numbered N
 [ "$(id -u)" -eq 0 ] || skip "needs root to mount FUSE"
@@ -29,6 +30,8 @@ printf '[defaults]\nsysfs_root = %s\nstate_dir = %s/state\nremove_retries = 3\n'
 chmod 0600 "$T/conf"
 
 hook_env=()
+# rc and err are for the test that sources this file.
+# shellcheck disable=SC2034
 hook() { # hook XML NAME OP SUBOP EXTRA: as libvirt runs it; sets rc, err
 	local xml=$1; shift
 	# In a subshell whose own stderr is dropped: bash's "Killed" notice for a hook that
@@ -37,12 +40,12 @@ hook() { # hook XML NAME OP SUBOP EXTRA: as libvirt runs it; sets rc, err
 		${HOOK_WRAPPER:-} "$HOOK" --config "$T/conf" "$@" <"$xml" >"$T/out" 2>"$T/err"
 		echo $?) 2>/dev/null)
 	err=$(cat "$T/err")
-	[ -s "$T/out" ] && ko "$* wrote to stdout"
+	[ -s "$T/out" ] && fail "$* wrote to stdout"
 }
 state() { cat "$M/.vgpu-sim/state"; }
 ctl() { echo "$1" >"$M/.vgpu-sim/control"; }
 avail() { cat "$M/bus/pci/devices/0000:00:02.0/mdev_supported_types/$1/available_instances"; }
-records() { ls "$T/state" 2>/dev/null | grep -v '^lock$' | tr '\n' ' '; }
+records() { find "$T/state" -mindepth 1 -maxdepth 1 ! -name lock -printf '%f\n' 2>/dev/null | sort | tr '\n' ' '; }
 dom() { # dom NAME DOMAIN_UUID TYPE MDEV_UUID...: a domain XML with these vGPUs
 	local name=$1 duuid=$2 type=$3; shift 3
 	printf "<domain type='kvm' id='1'>\n  <name>%s</name>\n  <uuid>%s</uuid>\n  <metadata>\n    <vgpu:vgpu xmlns:vgpu='urn:vgpu-hook:1'>\n" "$name" "$duuid"

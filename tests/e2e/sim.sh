@@ -6,8 +6,10 @@
 # Usage: sim.sh VGPU_HOOK VGPU_SIM FIXTURES_DIR
 set -u
 HOOK=$1 SIM=$2 FIX=$3
-. "$(dirname "$0")/../hook/lib.sh"
+# shellcheck source=../lib/check.sh
+. "$(dirname "$0")/../lib/check.sh"
 
+# shellcheck source=sim-lib.sh
 . "$(dirname "$0")/sim-lib.sh"
 
 # 1. The full lifecycle, as libvirt calls it for virsh start and virsh destroy.
@@ -51,7 +53,7 @@ hook "$T/big.xml" big stopped end -
 hook "$T/big.xml" big release end failed
 check_eq "ENOSPC: failed start's release" "$rc" 0
 check_eq "ENOSPC: still as before" "$(state)" "$start"
-check "ENOSPC: no record left" test -z "$(ls "$T/state" | grep -v '^lock$')"
+check_eq "ENOSPC: no record left" "$(records)" ""
 
 # 4. A vGPU created for another domain: refused, and the failed start touches nothing.
 dom a "$(duuid 5)" i915-GVTg_V5_4 "$(uuid 5)" >"$T/a.xml"
@@ -104,13 +106,13 @@ check_eq "concurrency: exactly the free number succeed" "$ok_n" 7
 check_eq "concurrency: the others fail" "$fail_n" 9
 check_eq "concurrency: each failure has the clear line" "$msg_n" 9
 check_eq "concurrency: 7 vGPUs exist" "$(ls "$M/bus/mdev/devices" | wc -l)" 7
-check_eq "concurrency: 7 records" "$(ls "$T/state" | grep -vc '^lock$')" 7
+check_eq "concurrency: 7 records" "$(records | wc -w)" 7
 for i in $(seq 1 16); do
 	( env -i LC_ALL=C PATH=/usr/bin:/bin ${HOOK_WRAPPER:-} "$HOOK" --config "$T/conf" "g$i" release end destroyed \
 		<"$T/g$i.xml" >/dev/null 2>&1 ) &
 done
 wait
 check_eq "concurrency: all released, back to start" "$(state)" "$start"
-check_eq "concurrency: no record left" "$(ls "$T/state" | grep -vc '^lock$')" 0
+check_eq "concurrency: no record left" "$(records | wc -w)" 0
 
 finish

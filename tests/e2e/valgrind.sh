@@ -6,7 +6,9 @@
 # the per-process logs, so that an error in a call expected to fail is not missed either.
 # Usage: valgrind.sh TEST_SCRIPT ARGS...
 set -u
-command -v valgrind >/dev/null || { echo "SKIP: valgrind missing (apt-get install valgrind)"; exit 77; }
+# shellcheck source=../lib/check.sh
+. "$(dirname "$0")/../lib/check.sh"
+command -v valgrind >/dev/null || skip "valgrind missing (apt-get install valgrind)"
 VG=$(mktemp -d /tmp/vgpu-valgrind.XXXXXX)
 trap 'rm -rf "$VG"' EXIT
 # Every hook process is 20 to 50 times slower under valgrind, and hooks wait for each other's
@@ -16,13 +18,14 @@ export HOOK_WRAPPER="valgrind -q --error-exitcode=1 --leak-check=full --show-lea
 	--errors-for-leak-kinds=all --log-file=$VG/%p.log"
 bash "$@"
 rc=$?
-n=$(ls "$VG" | wc -l)
+[ "$rc" = 77 ] && skip "the test under valgrind skipped"
+n=$(find "$VG" -name '*.log' | wc -l)
 bad=$(find "$VG" -name '*.log' -size +0 | sort)
-if [ -n "$bad" ]; then
-	for f in $bad; do echo "== valgrind: $f"; cat "$f"; done
-	echo "valgrind: $(echo "$bad" | wc -l) of $n hook processes had errors or leaks"
-	exit 1
-fi
-echo "valgrind: $n hook processes, no error, no leak"
-[ "$n" -gt 0 ] || { echo "valgrind: no hook process ran under valgrind"; exit 1; }
-exit $rc
+check_eq "valgrind: the test itself passed" "$rc" 0
+check "valgrind: hook processes ran under it ($n)" [ "$n" -gt 0 ]
+for f in $bad; do
+	fail "valgrind: a hook process had errors or leaks: $f"
+	cat "$f"
+done
+[ -z "$bad" ] && pass "valgrind: no error, no leak in $n hook processes"
+finish

@@ -11,7 +11,9 @@
 # Usage: matrix.sh VGPU_HOOK VGPU_SIM INJECT_SO
 set -u
 HOOK=$1 SIM=$2 INJECT=$3
-. "$(dirname "$0")/../hook/lib.sh"
+# shellcheck source=../lib/check.sh
+. "$(dirname "$0")/../lib/check.sh"
+# shellcheck source=../e2e/sim-lib.sh
 . "$(dirname "$0")/../e2e/sim-lib.sh"
 
 # strerror(3) of the errno values used here, as the hook prints them.
@@ -58,7 +60,9 @@ invariants() { # invariants CASE [killed]
 	check "$c: the vGPU the hook did not create is there" test -e "$M/bus/mdev/devices/$F"
 	check "$c: the other domain's vGPU is there" test -e "$M/bus/mdev/devices/$U3"
 	check "$c: the other domain's record is there" grep -qx "domain=other" "$T/state/$U3"
-	for d in $(ls "$M/bus/mdev/devices"); do
+	for d in "$M"/bus/mdev/devices/*; do
+		[ -e "$d" ] || [ -L "$d" ] || continue
+		d=${d##*/}
 		[ "$d" = "$F" ] && continue
 		check "$c: vGPU $d has an ownership record (not leaked)" test -f "$T/state/$d"
 	done
@@ -66,7 +70,7 @@ invariants() { # invariants CASE [killed]
 	for r in $(records); do
 		check "$c: record $r names an existing vGPU" test -e "$M/bus/mdev/devices/$r"
 	done
-	check_eq "$c: no temporary file left" "$(ls -A "$T/state" | grep -c '\.tmp$')" 0
+	check_eq "$c: no temporary file left" "$(find "$T/state" -maxdepth 1 -name '*.tmp' | wc -l)" 0
 }
 back_to_base() { # back_to_base CASE
 	check_eq "$1: simulator as at the start" "$(state)" "$BASE"
@@ -217,7 +221,7 @@ for k in "${KILLS[@]}"; do
 		c="killed at '$k', repaired by $repair"
 		# Not under valgrind: a killed process is no memory check (valgrind reports the
 		# blocks it still held).
-		HOOK_WRAPPER= run "$k" prepare begin -
+		HOOK_WRAPPER='' run "$k" prepare begin -
 		check_eq "$c: killed" "$rc" 137
 		invariants "$c" killed
 		if [ $repair = prepare ]; then
@@ -254,8 +258,8 @@ env -i LC_ALL=C PATH=/usr/bin:/bin LD_PRELOAD="$INJECT" VGPU_INJECT_LOG="$LOG" \
 	<"$T/guest.xml" >/dev/null 2>&1 9>&- &
 pid=$!
 waiting=0
-for i in $(seq 1 1000); do                          # until it waits for the lock
-	if ls -l "/proc/$pid/fd" 2>/dev/null | grep -q " $T/state/lock\$"; then
+for _ in $(seq 1 1000); do                          # until it waits for the lock
+	if find "/proc/$pid/fd" -lname "$T/state/lock" 2>/dev/null | grep -q .; then
 		waiting=1
 		break
 	fi

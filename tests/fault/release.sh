@@ -11,7 +11,9 @@
 # Usage: release.sh VGPU_HOOK VGPU_SIM INJECT_SO
 set -u
 HOOK=$1 SIM=$2 INJECT=$3
-. "$(dirname "$0")/../hook/lib.sh"
+# shellcheck source=../lib/check.sh
+. "$(dirname "$0")/../lib/check.sh"
+# shellcheck source=../e2e/sim-lib.sh
 . "$(dirname "$0")/../e2e/sim-lib.sh"
 command -v unshare >/dev/null || skip "unshare missing (apt-get install util-linux)"
 command -v setpriv >/dev/null || skip "setpriv missing (apt-get install util-linux)"
@@ -41,8 +43,7 @@ timed_release() { # timed_release XML NAME: as libvirt, reading stdout and stder
 }
 pending() { grep -qx 'pending=1' "$T/state/$1"; }
 gone_within() { # gone_within SECONDS UUID: the device and its record
-	local i
-	for i in $(seq 1 $(($1 * 10))); do
+	for _ in $(seq 1 $(($1 * 10))); do
 		[ -e "$M/bus/mdev/devices/$2" ] || [ -e "$T/state/$2" ] || return 0
 		sleep 0.1
 	done
@@ -54,8 +55,7 @@ holder() { # holder GROUP DOMAIN DOMAIN_UUID: a process holding /dev/vfio/GROUP,
 	( exec 3<"$T/dev/vfio/$1"; exec "$PY" -c 'import time; time.sleep(600)' \
 		-name "guest=$2,debug-threads=on" -uuid "$3" ) &
 	hp=$!
-	local i
-	for i in $(seq 1 50); do   # until it runs with the descriptor and its cmdline
+	for _ in $(seq 1 50); do   # until it runs with the descriptor and its cmdline
 		[ "$(cat "/proc/$hp/comm" 2>/dev/null)" = python3 ] && [ -e "/proc/$hp/fd/3" ] && break
 		sleep 0.1
 	done

@@ -13,7 +13,9 @@
 # Usage: stress.sh VGPU_HOOK VGPU_SIM INJECT_SO [SEED [ROUNDS]]
 set -u
 HOOK=$1 SIM=$2 INJECT=$3 SEED=${4:-${VGPU_STRESS_SEED:-1}} ROUNDS=${5:-48}
-. "$(dirname "$0")/../hook/lib.sh"
+# shellcheck source=../lib/check.sh
+. "$(dirname "$0")/../lib/check.sh"
+# shellcheck source=../e2e/sim-lib.sh
 . "$(dirname "$0")/../e2e/sim-lib.sh"
 
 DOMAINS=64 WORKERS=8
@@ -21,7 +23,6 @@ RANDOM=$SEED
 echo "stress: seed $SEED, $DOMAINS domains, $WORKERS parallel hooks, $ROUNDS rounds"
 mount_sim desktop-1g
 START=$(state)
-P=0000:00:02.0
 
 declare -a NAME MDEVS RUNNING
 for d in $(seq 0 $((DOMAINS - 1))); do
@@ -121,7 +122,7 @@ for round in $(seq 1 "$ROUNDS"); do
 		"vgpu-hook: $name: vGPU "*": created, but "*" cannot be read: Input/output error; see the kernel log (dmesg)")
 			[ $named = 1 ] && clear=$((clear + 1)) ;;
 		esac
-		[ $named = 1 ] || ko "round $round: $name: the line names none of its vGPUs: $err"
+		check_eq "round $round: $name: the line names one of its vGPUs ($err)" "$named" 1
 		for u in ${MDEVS[d]}; do
 			[ -e "$M/bus/mdev/devices/$u" ] || continue
 			case "${PRE[w]} " in *" $u "*) continue ;; esac
@@ -135,13 +136,18 @@ for round in $(seq 1 "$ROUNDS"); do
 		sed "s/^/round $round: $name: release log: /" "$T/w$w.log" >>"$T/history"
 		check_eq "round $round: $name release after the failed start" "$(cat "$T/w$w.rc")" 0
 	done
-	for u in $(ls "$M/bus/mdev/devices"); do
+	for u in "$M"/bus/mdev/devices/*; do
+		[ -e "$u" ] || [ -L "$u" ] || continue
+		u=${u##*/}
 		check "round $round: vGPU $u has a record (not leaked)" test -f "$T/state/$u"
 	done
 	for r in $(records); do
-		test -e "$M/bus/mdev/devices/$r" && { ok; continue; }
-		ko "round $round: record $r names no existing vGPU; its history:"
-		grep -h "$r" "$T/history" >&2
+		if test -e "$M/bus/mdev/devices/$r"; then
+			pass "round $round: record $r names an existing vGPU"
+			continue
+		fi
+		fail "round $round: record $r names no existing vGPU; its history:"
+		grep -h "$r" "$T/history"
 	done
 done
 check_eq "every failed start had a clear line" "$clear" "$failed_starts"

@@ -5,7 +5,8 @@
 # kernel). Usage: binary.sh VGPU_HOOK FIXTURES_DIR
 set -u
 HOOK=$1 FIX=$2
-. "$(dirname "$0")/lib.sh"
+# shellcheck source=../lib/check.sh
+. "$(dirname "$0")/../lib/check.sh"
 
 T=$(mktemp -d /tmp/vgpu-hook-bin.XXXXXX)
 chmod 0755 "$T"
@@ -29,7 +30,7 @@ hook() { # hook XMLFILE ARGS...: sets rc, out, err
 	rc=$?
 	out=$(cat "$T/out") err=$(cat "$T/err")
 }
-snapshot() { (cd "$T/sys" && find . -printf '%p %y %s %l\n' | sort && cat $(find . -type f | sort)) | md5sum; }
+snapshot() { (cd "$T/sys" && find . -printf '%p %y %s %l\n' | sort && find . -type f -print0 | sort -z | xargs -0 cat) | md5sum; }
 
 conf 'parent = 0000:00:02.0
 type = i915-GVTg_V5_4

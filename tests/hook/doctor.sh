@@ -6,7 +6,8 @@
 # Usage: doctor.sh VGPU_HOOK FIXTURES_DIR
 set -u
 HOOK=$1 FIX=$2
-. "$(dirname "$0")/lib.sh"
+# shellcheck source=../lib/check.sh
+. "$(dirname "$0")/../lib/check.sh"
 
 T=$(mktemp -d /tmp/vgpu-doctor.XXXXXX)
 chmod 0755 "$T"

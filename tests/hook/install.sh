@@ -6,7 +6,8 @@
 set -u
 B=$1
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
-. "$(dirname "$0")/lib.sh"
+# shellcheck source=../lib/check.sh
+. "$(dirname "$0")/../lib/check.sh"
 command -v cmake >/dev/null || skip "cmake not found"
 T=$(mktemp -d /tmp/vgpu-install.XXXXXX)
 trap 'rm -rf "$T"' EXIT

@@ -17,8 +17,8 @@
 set -u
 HOOK=$1 XML=$2 FIX=$3 ONLY=${4:-*}
 HERE=$(dirname "$0")
-# shellcheck source-path=SCRIPTDIR source=../hook/lib.sh
-. "$HERE/../hook/lib.sh"
+# shellcheck source-path=SCRIPTDIR source=../lib/check.sh
+. "$HERE/../lib/check.sh"
 
 # The config must be root's (compiled in: config_load(path, 0)), so the world is root's too.
 [ "$(id -u)" -eq 0 ] || skip "needs root: the hook accepts only a config owned by root"
@@ -150,12 +150,12 @@ run_case() { # run_case NAME SETUP STDIN STATUS COMMAND STDERR
 	# case instead of testing something else.
 	if [ "$setup" != - ]; then
 		(set -e; eval "$setup")
-		[ $? -eq 0 ] || { ko "$name: setup failed"; return; }
+		[ $? -eq 0 ] || { fail "$name: setup failed"; return; }
 	fi
 	case $input in
 	closed|endless) ;;
 	*) (set -e; eval "$input") >"$W/in.xml"
-		[ $? -eq 0 ] || { ko "$name: input failed"; return; } ;;
+		[ $? -eq 0 ] || { fail "$name: input failed"; return; } ;;
 	esac
 	eval "argv=($cmd)"
 	argv=("${argv[@]//@IN@/$W/in.xml}")
@@ -170,7 +170,7 @@ run_case() { # run_case NAME SETUP STDIN STATUS COMMAND STDERR
 	after=$(snapshot)
 
 	cases=$((cases + 1))
-	local f0=$failed
+	local f0=$CHECK_FAILED
 	check_eq "$name: exit status" "$rc" "$want"
 	check_eq "$name: stdout bytes" "$(wc -c <"$T/out")" 0
 	lines=$(grep -c '' "$T/err")
@@ -180,31 +180,30 @@ run_case() { # run_case NAME SETUP STDIN STATUS COMMAND STDERR
 	else
 		check_eq "$name: stderr lines" "$lines/$(wc -l <"$T/err")" 1/1
 		case $msg in
-		^*) if [[ $got =~ $msg ]]; then ok; else ko "$name: stderr '$got' !~ '$msg'"; fi ;;
+		^*) if [[ $got =~ $msg ]]; then pass "$name: stderr matches"
+			else fail "$name: stderr '$got' !~ '$msg'"; fi ;;
 		*) check_eq "$name: stderr" "$got" "$msg" ;;
 		esac
 	fi
 	if [ "$after" = "$before" ]; then
-		ok
+		pass "$name: the world unchanged"
 	else
-		ko "$name: the world changed:"
-		diff <(echo "$before") <(echo "$after") | grep '^[<>]' | head -8 >&2
+		fail "$name: the world changed:"
+		diff <(echo "$before") <(echo "$after") | grep '^[<>]' | head -8
 	fi
 	if [ ${#TRACE[@]} -gt 0 ]; then
 		if [ ! -s "$T/trace" ]; then
-			ko "$name: strace wrote no trace"
+			fail "$name: strace wrote no trace"
 		elif grep -F "$W/outside" "$T/trace" >"$T/touched"; then
-			ko "$name: named a file under outside/:"
-			head -3 "$T/touched" >&2
+			fail "$name: named a file under outside/:"
+			head -3 "$T/touched"
 		else
-			ok
+			pass "$name: nothing under outside/ named"
 		fi
 	fi
-	if [ "$failed" -ne "$f0" ]; then
-		printf 'FAIL %s; stderr was:\n' "$name" >&2
-		head -c 2000 "$T/err" | head -5 | cat -A >&2
-	else
-		printf 'ok %s\n' "$name"
+	if [ "$CHECK_FAILED" -ne "$f0" ]; then
+		note "$name failed; its stderr was:"
+		head -c 2000 "$T/err" | head -5 | cat -A
 	fi
 }
 
@@ -216,13 +215,13 @@ while IFS= read -r line; do
 	name=$(trim "$name") setup=$(trim "$setup") input=$(trim "$input")
 	status=$(trim "$status") cmd=$(trim "$cmd") msg=$(trim "$msg")
 	if [ -z "$msg" ] || [ -z "$cmd" ]; then
-		ko "cases:$n: expected NAME | SETUP | STDIN | STATUS | COMMAND | STDERR"
+		fail "cases:$n: expected NAME | SETUP | STDIN | STATUS | COMMAND | STDERR"
 		continue
 	fi
 	# shellcheck disable=SC2254
 	case $name in $ONLY) ;; *) continue ;; esac
 	if [ "${cmd%% *}" = xml ] && [ "$XML" = - ]; then
-		printf 'skip %s: vgpu-xml not built\n' "$name"
+		note "skip $name: vgpu-xml not built"
 		skipped=$((skipped + 1))
 		continue
 	fi
@@ -230,6 +229,6 @@ while IFS= read -r line; do
 		"${msg//@W@/$W}"
 done <"$HERE/cases"
 
-printf '%d cases run, %d skipped\n' "$cases" "$skipped"
-[ "$cases" -gt 0 ] || { ko "no case ran"; }
+note "$cases cases run, $skipped skipped"
+check "at least one case ran" [ "$cases" -gt 0 ]
 finish

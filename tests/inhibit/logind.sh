@@ -9,7 +9,8 @@
 # Usage: logind.sh VGPU_HOOK VGPU_SIM VGPU_INHIBIT FIXTURES_DIR
 set -u
 HOOK=$1 SIM=$2 INHIBIT=$3 FIX=$4
-. "$(dirname "$0")/../hook/lib.sh"
+# shellcheck source=../lib/check.sh
+. "$(dirname "$0")/../lib/check.sh"
 [ "$(id -u)" -eq 0 ] || skip "needs root"
 LOGIND=/lib/systemd/systemd-logind
 [ -x "$LOGIND" ] || skip "no $LOGIND (apt-get install systemd)"
@@ -20,10 +21,11 @@ if [ "${VGPU_IN_NS:-}" != 1 ]; then
 	exec unshare -m --propagation private env VGPU_IN_NS=1 bash -c \
 		'mount -t tmpfs tmpfs /run && exec "$0" "$@"' "$0" "$@"
 fi
+# shellcheck source=../e2e/sim-lib.sh
 . "$(dirname "$0")/../e2e/sim-lib.sh"
 
 mkdir -p /run/dbus /run/systemd
-dbus-daemon --system --fork --print-pid >"$T/dbus.pid" || ko "cannot start dbus-daemon"
+dbus-daemon --system --fork --print-pid >"$T/dbus.pid" || fail "cannot start dbus-daemon"
 "$LOGIND" >"$T/logind.log" 2>&1 &
 logind=$!
 daemon=

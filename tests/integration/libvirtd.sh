@@ -13,29 +13,11 @@ set -u
 HOOK=$(readlink -f "$1") SIM=$(readlink -f "$2")
 HERE=$(cd "$(dirname "$0")" && pwd)
 
-passed=0 failed=0
-pass() { passed=$((passed + 1)); printf 'ok: %s\n' "$*"; }
-fail() { failed=$((failed + 1)); printf 'FAIL: %s\n' "$*"; }
-check() { # check DESCRIPTION COMMAND...
-	local what=$1; shift
-	if "$@"; then pass "$what"; else fail "$what"; fi
-}
-check_eq() { # check_eq DESCRIPTION GOT WANT
-	if [ "$2" = "$3" ]; then pass "$1"; else fail "$1: got '$2', want '$3'"; fi
-}
-check_has() { # check_has DESCRIPTION HAYSTACK NEEDLE
-	case $2 in *"$3"*) pass "$1" ;; *) fail "$1: '$2' lacks '$3'" ;; esac
-}
-check_lacks() { # check_lacks DESCRIPTION HAYSTACK NEEDLE
-	case $2 in *"$3"*) fail "$1: '$2' has '$3'" ;; *) pass "$1" ;; esac
-}
+# shellcheck source=../lib/check.sh
+. "$HERE/../lib/check.sh"
 check_started() { # check_started DESCRIPTION: the last start succeeded
 	if [ "$rc" = 0 ]; then pass "$1"; else fail "$1: virsh start exited $rc: $err"; fi
 }
-skip() { printf 'SKIP: %s\n' "$*"; exit 77; }
-abort() { fail "$*"; exit 1; } # the rest cannot run: on_exit cleans up and sums up
-summary() { printf '%d passed, %d failed\n' "$passed" "$failed"; SUMMED=1; }
-SUMMED=
 
 [ "$(id -u)" -eq 0 ] || skip "needs root (a private libvirtd, mounts)"
 [ -c /dev/fuse ] || skip "no /dev/fuse (vgpu-sim needs FUSE)"
@@ -55,6 +37,7 @@ elif [ -n "${VGPU_LIBVIRTD:-}" ]; then CACHE=$VGPU_LIBVIRTD/cache
 fi
 URI="qemu+unix:///system?socket=$S/run/libvirt/libvirt-sock"
 export LIBVIRT_DEFAULT_URI=$URI
+# shellcheck source=../lib/libvirtd.sh
 . "$HERE/../lib/libvirtd.sh"
 mkdir -p "$S" "$M"
 
@@ -63,11 +46,10 @@ teardown() { # the holder ends vgpu-sim with the rest of the namespace
 }
 on_exit() {
 	teardown
-	[ -n "$SUMMED" ] || summary
 	if [ "${KEEP:-0}" = 1 ]; then echo "kept $T"; else rm -rf --one-file-system "$T"; fi
 }
 trap on_exit EXIT
-trap 'fail interrupted; exit 130' INT TERM
+trap 'abort interrupted' INT TERM
 
 # --- the daemon's namespace, the simulator, the hook, the daemon -------------------------
 # vgpu-sim is mounted in the daemon's mount namespace, so it ends with the namespace whatever
@@ -83,7 +65,7 @@ write() { ns_exec sh -c 'echo "$1" >"$2"' write "$1" "$M/$2"; } # write TEXT PAT
 SIM_PID=$(pgrep -nf "^$SIM .*$M\$")
 state() { cat "$V/.vgpu-sim/state"; }
 ctl() { echo "$1" >"$V/.vgpu-sim/control"; }
-records() { ls "$T/state" 2>/dev/null | grep -vc '^lock$'; }
+records() { find "$T/state" -mindepth 1 -maxdepth 1 ! -name lock 2>/dev/null | wc -l; }
 START=$(state)
 
 printf '[defaults]\nsysfs_root = %s\nstate_dir = %s/state\nremove_retries = 2\n' "$M" "$T" >"$T/vgpu-hook.conf"
@@ -313,5 +295,4 @@ i=0
 while [ -n "$SIM_PID" ] && ! gone "$SIM_PID" && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
 check "cleanup: vgpu-sim exited" gone "${SIM_PID:-0}"
 
-summary
-[ "$failed" -eq 0 ]
+finish

@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
+# shellcheck shell=dash
 # No process and no vgpu-sim mount may outlive the test suite; sourced by scripts/test.
 #   leftovers_begin     from here on, every process this shell starts is counted: it and
 #                       its descendants go into a cgroup of their own, which a process
@@ -8,7 +9,7 @@
 #                       or 1 if anything was left
 # Without cgroup v2 or root, only the mounts are checked, and it says so.
 
-LEFT_CG= LEFT_MOUNTS=
+LEFT_CG='' LEFT_MOUNTS=''
 
 left_mounts() { # the mount points of vgpu-sim's file systems (fsname vgpu-sim), one a line
 	awk '$1 == "vgpu-sim" { print $2 }' /proc/mounts
@@ -32,7 +33,7 @@ leftovers_begin() {
 }
 
 leftovers_end() {
-	local rc=$1 found= left p m i=0
+	local rc=$1 found='' left p m i=0
 	in_cg() { [ -n "$(cat "$LEFT_CG/cgroup.procs")" ]; } # (its size is always 0)
 	echo "== leftovers: processes and mounts the suite left"
 	if [ -n "$LEFT_CG" ]; then

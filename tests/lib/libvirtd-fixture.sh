@@ -18,6 +18,7 @@ set -u
 op=$1 F=$2
 HERE=$(cd "$(dirname "$0")" && pwd)
 mkdir -p "$F"
+# shellcheck source=libvirtd.sh
 . "$HERE/libvirtd.sh"
 
 none() { echo "$*" >"$F/none"; echo "SKIP: no private libvirtd: $*"; exit 77; }

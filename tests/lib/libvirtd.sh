@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
+# shellcheck shell=dash
 # A private libvirtd for the tests; sourced by tests/integration/libvirtd.sh and by
 # tests/lib/libvirtd-fixture.sh (the ctest fixture the vgpu-xml tests share).
 #
@@ -26,7 +27,7 @@
 #
 # Uses: S, URI, CACHE (default S/cache); sets NS_PID and LV_PID.
 
-NS_PID= LV_PID=
+NS_PID='' LV_PID=''
 LV_PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 
 lv_configure() { # lv_configure: the directories and the daemon's configuration

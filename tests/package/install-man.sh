@@ -4,7 +4,8 @@
 # byte, and man finds them there. Usage: install-man.sh SOURCE_DIR BUILD_DIR MANDIR
 set -u
 S=$1 B=$2 MANDIR=$3
-. "$S/tests/hook/lib.sh"
+# shellcheck source=../../tests/lib/check.sh
+. "$S/tests/lib/check.sh"
 command -v cmake >/dev/null || skip "cmake not found"
 T=$(mktemp -d /tmp/vgpu-install-man.XXXXXX)
 trap 'rm -rf "$T"' EXIT

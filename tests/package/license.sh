@@ -5,7 +5,8 @@
 # (as Debian ships it in /usr/share/common-licenses/LGPL-2.1). Usage: license.sh SOURCE_DIR
 set -u
 S=$1
-. "$S/tests/hook/lib.sh"
+# shellcheck source=../../tests/lib/check.sh
+. "$S/tests/lib/check.sh"
 cd "$S" || exit 1
 if git rev-parse --git-dir >/dev/null 2>&1; then
 	files=$(git ls-files)

@@ -14,7 +14,8 @@
 # /var/cache/apt/archives when there, bound in, else from the network).
 set -u
 BASE=${1:?usage: lifecycle.sh BASE_TGZ DEB VGPU_SIM} DEB=${2:?} SIM=${3:?}
-. "$(dirname "$0")/../hook/lib.sh"
+# shellcheck source=../lib/check.sh
+. "$(dirname "$0")/../lib/check.sh"
 [ "$(id -u)" -eq 0 ] || skip "needs root (chroot, mount)"
 [ -f "$BASE" ] || skip "no base root tarball $BASE"
 [ -c /dev/fuse ] || skip "no /dev/fuse for vgpu-sim"
@@ -35,7 +36,7 @@ cleanup() {
 }
 trap cleanup EXIT
 mkdir "$R"
-tar -xzf "$BASE" -C "$R" || { ko "unpack $BASE"; finish; exit; }
+tar -xzf "$BASE" -C "$R" || abort "unpack $BASE"
 for m in proc dev sys; do
 	case $m in
 	proc) mount -t proc proc "$R/proc" ;;
@@ -96,8 +97,8 @@ check_eq "static hook: no interpreter" \
 # A guest starts: vgpu-sim is the GPU, the config (a conffile) points the hook at it.
 # vgpu-sim's links name its mount point, so it is bound into the root at the same path.
 S=$(mktemp -d /tmp/vgpu-lifecycle-sim.XXXXXX)
-"$SIM" "$S" || { ko "cannot mount vgpu-sim"; finish; exit; }
-mkdir -p "$R$S" && mount --bind "$S" "$R$S" || { ko "cannot bind vgpu-sim"; finish; exit; }
+"$SIM" "$S" || abort "cannot mount vgpu-sim"
+mkdir -p "$R$S" && mount --bind "$S" "$R$S" || abort "cannot bind vgpu-sim"
 printf '[defaults]\nsysfs_root = %s\n' "$S" >"$R/etc/vgpu-hook/vgpu-hook.conf"
 U=11111111-2222-4333-8444-000000000001
 cp "$FIX/domains/one.xml" "$R/tmp/one.xml"

@@ -6,7 +6,8 @@
 # Usage: man-drift.sh SOURCE_DIR VGPU_HOOK [VGPU_XML [VGPU_INHIBIT]]
 set -u
 S=$1 HOOK=$2 XML=${3:-} INHIBIT=${4:-}
-. "$S/tests/hook/lib.sh"
+# shellcheck source=../../tests/lib/check.sh
+. "$S/tests/lib/check.sh"
 command -v mandoc >/dev/null || skip "mandoc not found (apt-get install mandoc)"
 
 # render PAGE SECTION: the section's text, as man shows it, without formatting.
@@ -23,10 +24,10 @@ compare() {
 	doc=$(render "$page" OPTIONS | longopts)
 	check "$page: --help prints options" test -n "$help"
 	for o in $help; do
-		grep -qxF -- "$o" <<<"$doc" && ok || ko "$page: $o (from --help) is not in OPTIONS"
+		check "$page: $o (from --help) is in OPTIONS" grep -qxF -- "$o" <<<"$doc"
 	done
 	for o in $doc; do
-		grep -qxF -- "$o" <<<"$help" && ok || ko "$page: $o is in OPTIONS but not in --help"
+		check "$page: $o (in OPTIONS) is in --help" grep -qxF -- "$o" <<<"$help"
 	done
 }
 compare "$HOOK" vgpu-hook.8

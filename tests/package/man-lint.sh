@@ -3,7 +3,8 @@
 # The man pages pass mandoc's linter at level warning (mandoc(1), -T lint -W warning):
 # every page in docs/man, one check each. Usage: man-lint.sh MAN_DIR
 set -u
-. "$(dirname "$0")/../hook/lib.sh"
+# shellcheck source=../lib/check.sh
+. "$(dirname "$0")/../lib/check.sh"
 command -v mandoc >/dev/null || skip "mandoc not found (apt-get install mandoc)"
 pages=("$1"/*.[1-8])
 check_eq "the four pages are there" "${#pages[@]}" 4

@@ -4,7 +4,8 @@
 # it can dlopen a libnss_*.so of another glibc, and the link gave no warning about it.
 # Usage: static-link.sh VGPU_HOOK STATIC(ON|OFF)
 set -u
-. "$(dirname "$0")/../hook/lib.sh"
+# shellcheck source=../lib/check.sh
+. "$(dirname "$0")/../lib/check.sh"
 [ "$2" = ON ] || [ "$2" = TRUE ] || skip "vgpu-hook is linked dynamically in this build"
 command -v nm >/dev/null || skip "nm not found (binutils)"
 syms=$(nm "$1" 2>&1)

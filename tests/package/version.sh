@@ -5,7 +5,8 @@
 # first entry is that version. Usage: version.sh SOURCE_DIR VERSION VGPU_HOOK [VGPU_XML]
 set -u
 S=$1 V=$2 HOOK=$3 XML=${4:-}
-. "$S/tests/hook/lib.sh"
+# shellcheck source=../../tests/lib/check.sh
+. "$S/tests/lib/check.sh"
 check "the version is X.Y.Z" grep -qxE '[0-9]+\.[0-9]+\.[0-9]+' <<<"$V"
 check_eq "vgpu-hook --version" "$("$HOOK" --version)" "vgpu-hook $V"
 if [ -n "$XML" ]; then check_eq "vgpu-xml --version" "$("$XML" --version)" "vgpu-xml $V"; fi

@@ -112,24 +112,22 @@ static const struct {
 	{ "[defaults]\ntype = a\n  b\n", ":3: indented line" },
 };
 
-static void test_errors(void **state)
+static void test_error(void **state)
 {
-	(void)state;
-	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
-		struct strv errors = { 0 };
-		struct config *cfg = NULL;
-		int r = load(bad[i].text, &cfg, &errors);
-		bool found = false;
+	__typeof__(bad[0]) *c = *state;
+	struct strv errors = { 0 };
+	struct config *cfg = NULL;
+	int r = load(c->text, &cfg, &errors);
+	bool found = false;
 
-		for (size_t e = 0; e < errors.n; e++)
-			found = found || strstr(errors.v[e], bad[i].msg);
-		if (r != -EINVAL || !found)
-			fail_msg("case %zu: r=%d, first error '%s', want '%s'", i, r,
-				 errors.n ? errors.v[0] : "", bad[i].msg);
-		assert_null(cfg);
-		assert_non_null(strstr(errors.v[0], "/vgpu-hook.conf:"));
-		strv_free(&errors);
-	}
+	for (size_t e = 0; e < errors.n; e++)
+		found = found || strstr(errors.v[e], c->msg);
+	if (r != -EINVAL || !found)
+		fail_msg("r=%d, first error '%s', want '%s'", r, errors.n ? errors.v[0] : "",
+			 c->msg);
+	assert_null(cfg);
+	assert_non_null(strstr(errors.v[0], "/vgpu-hook.conf:"));
+	strv_free(&errors);
 }
 
 /* What inih would cut short or end early, read as written (issue 14). */
@@ -167,35 +165,39 @@ static void test_section_names_as_written(void **state)
 
 /* config_domain_name_ok() says exactly what the loader does: a [domain NAME] section for
  * each name loads, and configures that name, if and only if the function says so. */
+static const struct {
+	const char *name;
+	bool ok;
+} names[] = {
+	{ "vm", true }, { "vm[1]", true }, { "a]b", true }, { "a] b", true },
+	{ "a;b", true }, { "#1", true }, { "--help", true }, { "win 10", true },
+	{ "x]]", true }, { "\xc3\xa9t\xc3\xa9", true }, { "a\tb", true },
+	{ " vm", false }, { "vm ", false }, { "\tvm", false }, { "vm\r", false },
+	{ "a] ;b", false }, { "a]#b", false }, { "a]\t; b", false }, { "", false },
+};
+
 static void test_domain_name_ok_matches_loader(void **state)
 {
-	static const struct {
-		const char *name;
-		bool ok;
-	} names[] = {
-		{ "vm", true }, { "vm[1]", true }, { "a]b", true }, { "a] b", true },
-		{ "a;b", true }, { "#1", true }, { "--help", true }, { "win 10", true },
-		{ "x]]", true }, { "\xc3\xa9t\xc3\xa9", true }, { "a\tb", true },
-		{ " vm", false }, { "vm ", false }, { "\tvm", false }, { "vm\r", false },
-		{ "a] ;b", false }, { "a]#b", false }, { "a]\t; b", false }, { "", false },
-	};
+	__typeof__(names[0]) *c = *state;
+	struct strv errors = { 0 };
+	struct config *cfg = NULL;
+	char *text = tu_fmt("[domain %s]\ntype = a\n", c->name);
+	int r = load(text, &cfg, &errors);
+	bool loaded = r == 0 && config_domain(cfg, c->name);
 
+	if (config_domain_name_ok(c->name) != c->ok || loaded != c->ok)
+		fail_msg("'%s': config_domain_name_ok %d, loaded %d (%s), want %d", c->name,
+			 config_domain_name_ok(c->name), loaded, errors.n ? errors.v[0] : "",
+			 c->ok);
+	config_free(cfg);
+	strv_free(&errors);
+	free(text);
+}
+
+/* A newline ends a section header: no name holds one. */
+static void test_domain_name_newline(void **state)
+{
 	(void)state;
-	for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
-		struct strv errors = { 0 };
-		struct config *cfg = NULL;
-		char *text = tu_fmt("[domain %s]\ntype = a\n", names[i].name);
-		int r = load(text, &cfg, &errors);
-		bool loaded = r == 0 && config_domain(cfg, names[i].name);
-
-		if (config_domain_name_ok(names[i].name) != names[i].ok || loaded != names[i].ok)
-			fail_msg("'%s': config_domain_name_ok %d, loaded %d (%s), want %d",
-				 names[i].name, config_domain_name_ok(names[i].name), loaded,
-				 errors.n ? errors.v[0] : "", names[i].ok);
-		config_free(cfg);
-		strv_free(&errors);
-		free(text);
-	}
 	assert_false(config_domain_name_ok("a\nb"));
 }
 
@@ -269,13 +271,18 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_full, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_missing_means_defaults, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_section_names_as_written, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_domain_name_ok_matches_loader, setup, teardown),
+		cmocka_unit_test(test_domain_name_newline),
 		cmocka_unit_test_setup_teardown(test_every_error_reported, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_long_line_and_nul, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_owner_and_mode, setup, teardown),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	int failed = cmocka_run_group_tests(tests, NULL, NULL);
+
+	/* setup leaves *state alone: each test finds its row there. */
+	failed += TU_RUN_ROWS_FX("error", test_error, setup, teardown, bad, text);
+	failed += TU_RUN_ROWS_FX("domain name", test_domain_name_ok_matches_loader, setup,
+				 teardown, names, name);
+	return failed;
 }

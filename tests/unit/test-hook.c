@@ -28,6 +28,7 @@ struct fx {
 	struct tu_kernel kernel;
 	struct hook_env env;
 	char err[1024];
+	const void *row;   /* the table row of a test run by TU_RUN_ROWS_FX, else NULL */
 };
 
 static int setup(void **state)
@@ -60,6 +61,7 @@ static int setup(void **state)
 	fx->env.retry_delay_ms = 0;
 	fx->env.lock_timeout_ms = 1000;
 	tu_log_capture();
+	fx->row = *state;
 	*state = fx;
 	return 0;
 }
@@ -289,33 +291,32 @@ static void test_second_create_fails_rolls_back(void **state)
 }
 
 /* Each kernel errno at create: exit 1, its reason and advice in the one line. */
-static void test_create_errnos(void **state)
-{
-	static const struct {
-		int err;
-		const char *words;
-	} cases[] = {
-		{ ENOSPC, "all 7 vGPU slots used; stop a guest using one or pick a smaller type" },
-		{ EUSERS, "no free instance left on this parent" },
-		{ EEXIST, "a device with this UUID exists on another parent; give the domain its "
-			  "own UUID: vgpu-xml --add-vgpu (File exists)" },
-		{ EINVAL, "the kernel refused the UUID (Invalid argument)" },
-		{ ENOENT, "GVT-g not enabled or type hidden by a small aperture" },
-		{ ENODEV, "the parent device is being removed (No such device)" },
-		{ EBUSY, "(Device or resource busy)" },
-	};
-	struct fx *fx = *state;
+static const struct {
+	int err;
+	const char *words;
+} create_errnos[] = {
+	{ ENOSPC, "all 7 vGPU slots used; stop a guest using one or pick a smaller type" },
+	{ EUSERS, "no free instance left on this parent" },
+	{ EEXIST, "a device with this UUID exists on another parent; give the domain its "
+		  "own UUID: vgpu-xml --add-vgpu (File exists)" },
+	{ EINVAL, "the kernel refused the UUID (Invalid argument)" },
+	{ ENOENT, "GVT-g not enabled or type hidden by a small aperture" },
+	{ ENODEV, "the parent device is being removed (No such device)" },
+	{ EBUSY, "(Device or resource busy)" },
+};
 
-	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
-		fx->kernel.n_create = 0;
-		fx->kernel.fail_create[0] = cases[i].err;
-		assert_int_equal(call(fx, "one", "prepare", "begin", "-", "one.xml"), 1);
-		if (!strstr(fx->err, cases[i].words) ||
-		    !strstr(fx->err, "one: cannot create vGPU " U1 ": i915-GVTg_V5_4 on " GVT))
-			fail_msg("errno %d: '%s'", cases[i].err, fx->err);
-		assert_false(record(fx, U1));
-		assert_false(device(fx, U1));
-	}
+static void test_create_errno(void **state)
+{
+	struct fx *fx = *state;
+	__typeof__(create_errnos[0]) *c = fx->row;
+
+	fx->kernel.fail_create[0] = c->err;
+	assert_int_equal(call(fx, "one", "prepare", "begin", "-", "one.xml"), 1);
+	if (!strstr(fx->err, c->words) ||
+	    !strstr(fx->err, "one: cannot create vGPU " U1 ": i915-GVTg_V5_4 on " GVT))
+		fail_msg("errno %d: '%s'", c->err, fx->err);
+	assert_false(record(fx, U1));
+	assert_false(device(fx, U1));
 }
 
 static void test_remove_retries(void **state)
@@ -453,44 +454,43 @@ static void test_no_mdev_needs_no_config(void **state)
 }
 
 /* What must be refused at prepare, with one line, and nothing written under sysfs. */
-static void test_refusals(void **state)
-{
-	static const struct {
-		const char *xml;
-		const char *words;
-	} cases[] = {
-		{ "", "no domain XML on stdin" },
-		{ "<domain><name>x</name>", "domain XML: stdin:1: " },
-		{ "<!DOCTYPE d [<!ENTITY e SYSTEM '/etc/shadow'>]><domain><name>&e;</name></domain>",
-		  "a DOCTYPE is not allowed" },
-		{ "<domain><name>one</name><uuid>" ONE_UUID "</uuid><devices><hostdev "
-		  "mode='subsystem' type='mdev'><source><address uuid='not-a-uuid'/></source>"
-		  "</hostdev></devices></domain>", "'not-a-uuid' is not a UUID" },
-		{ "<domain><name>one</name><uuid>" ONE_UUID "</uuid><metadata><v:vgpu "
-		  "xmlns:v='urn:vgpu-hook:1'><v:mdev uuid='" U1 "' parent='..' type='x'/></v:vgpu>"
-		  "</metadata><devices><hostdev mode='subsystem' type='mdev'><source><address "
-		  "uuid='" U1 "'/></source></hostdev></devices></domain>", "metadata parent '..'" },
-		{ "<domain><name>one</name><uuid>" ONE_UUID "</uuid><metadata><v:vgpu "
-		  "xmlns:v='urn:vgpu-hook:1'><v:mdev uuid='" U1 "' parent='" GVT "' "
-		  "type='../../../../x'/></v:vgpu></metadata><devices><hostdev mode='subsystem' "
-		  "type='mdev'><source><address uuid='" U1 "'/></source></hostdev></devices>"
-		  "</domain>", "metadata type '../../../../x'" },
-		{ "<domain><name>one</name><uuid>" ONE_UUID "</uuid><metadata><v:vgpu "
-		  "xmlns:v='urn:vgpu-hook:1'><v:mdev uuid='" U1 "' parent='" GVT "' "
-		  "type='i915-GVTg_V5_16'/></v:vgpu></metadata><devices><hostdev mode='subsystem' "
-		  "type='mdev'><source><address uuid='" U1 "'/></source></hostdev></devices>"
-		  "</domain>", "no parent " GVT " offers mdev type i915-GVTg_V5_16" },
-		{ "<domain><name>one</name><devices><hostdev mode='subsystem' type='mdev'><source>"
-		  "<address uuid='" U1 "'/></source></hostdev></devices></domain>", "no <uuid>" },
-	};
-	struct fx *fx = *state;
+static const struct {
+	const char *xml;
+	const char *words;
+} refusals[] = {
+	{ "", "no domain XML on stdin" },
+	{ "<domain><name>x</name>", "domain XML: stdin:1: " },
+	{ "<!DOCTYPE d [<!ENTITY e SYSTEM '/etc/shadow'>]><domain><name>&e;</name></domain>",
+	  "a DOCTYPE is not allowed" },
+	{ "<domain><name>one</name><uuid>" ONE_UUID "</uuid><devices><hostdev "
+	  "mode='subsystem' type='mdev'><source><address uuid='not-a-uuid'/></source>"
+	  "</hostdev></devices></domain>", "'not-a-uuid' is not a UUID" },
+	{ "<domain><name>one</name><uuid>" ONE_UUID "</uuid><metadata><v:vgpu "
+	  "xmlns:v='urn:vgpu-hook:1'><v:mdev uuid='" U1 "' parent='..' type='x'/></v:vgpu>"
+	  "</metadata><devices><hostdev mode='subsystem' type='mdev'><source><address "
+	  "uuid='" U1 "'/></source></hostdev></devices></domain>", "metadata parent '..'" },
+	{ "<domain><name>one</name><uuid>" ONE_UUID "</uuid><metadata><v:vgpu "
+	  "xmlns:v='urn:vgpu-hook:1'><v:mdev uuid='" U1 "' parent='" GVT "' "
+	  "type='../../../../x'/></v:vgpu></metadata><devices><hostdev mode='subsystem' "
+	  "type='mdev'><source><address uuid='" U1 "'/></source></hostdev></devices>"
+	  "</domain>", "metadata type '../../../../x'" },
+	{ "<domain><name>one</name><uuid>" ONE_UUID "</uuid><metadata><v:vgpu "
+	  "xmlns:v='urn:vgpu-hook:1'><v:mdev uuid='" U1 "' parent='" GVT "' "
+	  "type='i915-GVTg_V5_16'/></v:vgpu></metadata><devices><hostdev mode='subsystem' "
+	  "type='mdev'><source><address uuid='" U1 "'/></source></hostdev></devices>"
+	  "</domain>", "no parent " GVT " offers mdev type i915-GVTg_V5_16" },
+	{ "<domain><name>one</name><devices><hostdev mode='subsystem' type='mdev'><source>"
+	  "<address uuid='" U1 "'/></source></hostdev></devices></domain>", "no <uuid>" },
+};
 
-	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
-		if (call_xml(fx, "one", "prepare", "begin", "-", cases[i].xml) != 1 ||
-		    !strstr(fx->err, cases[i].words))
-			fail_msg("case %zu: '%s'", i, fx->err);
-		assert_int_equal(fx->kernel.log.n, 0);
-	}
+static void test_refusal(void **state)
+{
+	struct fx *fx = *state;
+	__typeof__(refusals[0]) *c = fx->row;
+
+	if (call_xml(fx, "one", "prepare", "begin", "-", c->xml) != 1 || !strstr(fx->err, c->words))
+		fail_msg("'%s'", fx->err);
+	assert_int_equal(fx->kernel.log.n, 0);
 }
 
 static void test_refuses_bad_config_and_state(void **state)
@@ -1002,7 +1002,6 @@ int main(void)
 		T(test_failed_start_removes_nothing),
 		T(test_same_uuid_two_domains),
 		T(test_second_create_fails_rolls_back),
-		T(test_create_errnos),
 		T(test_remove_retries),
 		T(test_remove_gives_up_bounded),
 		T(test_release_of_others_needs_no_lock),
@@ -1011,7 +1010,6 @@ int main(void)
 		T(test_hot_unplugged_is_not_leaked),
 		T(test_killed_mid_create_is_repaired),
 		T(test_no_mdev_needs_no_config),
-		T(test_refusals),
 		T(test_refuses_bad_config_and_state),
 		T(test_dry_run_changes_nothing),
 		T(test_release_leaves_held_vgpu),
@@ -1028,5 +1026,10 @@ int main(void)
 		T(test_reclaim_leaked),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	int failed = cmocka_run_group_tests(tests, NULL, NULL);
+
+	failed += TU_RUN_ROWS_FX("create errno", test_create_errno, setup, teardown,
+				 create_errnos, words);
+	failed += TU_RUN_ROWS_FX("refusal", test_refusal, setup, teardown, refusals, words);
+	return failed;
 }

@@ -8,7 +8,8 @@
 #   domain.sh VGPU_XML FIXTURES_DIR
 set -u
 X=$1 F=$2
-skip() { echo "skip: $*"; exit 77; }
+# shellcheck source=../lib/check.sh
+. "$(dirname "$0")/../lib/check.sh"
 [ -s "${VGPU_LIBVIRTD:-}/uri" ] || skip "no private libvirtd: $(cat "${VGPU_LIBVIRTD:-}/none" 2>/dev/null ||
 	echo "run it with ctest, which starts one (fixture libvirtd)")"
 URI=$(cat "$VGPU_LIBVIRTD/uri") LV=$(cat "$VGPU_LIBVIRTD/state")
@@ -20,10 +21,6 @@ stop() {
 }
 trap stop EXIT
 
-fails=0
-ok() { printf 'ok   %s\n' "$1"; }
-no() { printf 'FAIL %s\n' "$1"; fails=$((fails + 1)); }
-check() { name=$1; shift; if "$@"; then ok "$name"; else no "$name"; fi; }
 U=4b20d080-1b54-4048-85b3-a6a62d165c99
 ROM=/var/lib/libvirt/qemu/drivers/vbios_gvt_uefi.rom
 
@@ -31,7 +28,7 @@ ROM=/var/lib/libvirt/qemu/drivers/vbios_gvt_uefi.rom
 T=$S/t; mkdir -p "$T"
 sed -e "s#<graphics type='spice'>#<graphics type='vnc' port='-1' passwd='s3cret'/>\n    <graphics type='spice'>#" \
 	"$F/minimal.in.xml" >"$T/dom.xml"
-virsh -q -c "$URI" define "$T/dom.xml" >/dev/null || no "define the test domain"
+check "define the test domain" virsh -q -c "$URI" define "$T/dom.xml" >/dev/null
 $X --domain minimal --connect "$URI" --add-vgpu=$U --parent=0000:00:02.0 \
 	--type=i915-GVTg_V5_4 --opregion --ramfb --romfile=$ROM --resolution=1920x1080 2>"$T/err"
 check "domain: exit 0" [ $? -eq 0 ]
@@ -45,7 +42,7 @@ check "domain: metadata entry kept" grep -q "parent=\"0000:00:02.0\" type=\"i915
 $X --domain minimal --connect "$URI" --add-vgpu=$U --parent=0000:00:02.0 \
 	--type=i915-GVTg_V5_4 --opregion --ramfb --romfile=$ROM --resolution=1920x1080 2>"$T/err"
 check "domain: second run changes nothing" grep -q "nothing to change" "$T/err"
-check "domain: second run does not redefine" sh -c "! grep -q 'definition updated' '$T/err'"
+check_not "domain: second run does not redefine" grep -q 'definition updated' "$T/err"
 $X --domain minimal --connect "$URI" --check >"$T/out" 2>&1
 check "domain: --check clean" [ $? -eq 0 ]
 $X --domain minimal --connect "$URI" --dry-run --remove-vgpu >"$T/out" 2>/dev/null
@@ -53,9 +50,11 @@ check "domain: --dry-run prints" grep -q "<name>minimal</name>" "$T/out"
 check "domain: --dry-run does not define" grep -q "ua-vgpu0" "$LV/etc/qemu/minimal.xml"
 $X --domain nosuch --connect "$URI" --opregion 2>"$T/err"
 check "unknown domain: exit 1" [ $? -eq 1 ]
-check "unknown domain: one line" [ "$(wc -l <"$T/err")" = 1 ] && grep -q "^vgpu-xml: domain nosuch: .*nosuch" "$T/err"
+check "unknown domain: one line" [ "$(wc -l <"$T/err")" = 1 ]
+check "unknown domain: names it" grep -q "^vgpu-xml: domain nosuch: .*nosuch" "$T/err"
 $X --domain minimal --connect "qemu+unix:///system?socket=$S/none" --opregion 2>"$T/err"
-check "unreachable URI: one line" [ "$(wc -l <"$T/err")" = 1 ] && grep -q "^vgpu-xml: cannot connect to " "$T/err"
+check "unreachable URI: one line" [ "$(wc -l <"$T/err")" = 1 ]
+check "unreachable URI: says so" grep -q "^vgpu-xml: cannot connect to " "$T/err"
 
 # Domains as virt-install makes them; each patched, accepted, and the properties in the argv.
 gen() {
@@ -70,13 +69,13 @@ if command -v virt-install >/dev/null; then
 	gen pci-first --osinfo debian11 --graphics egl-headless --graphics vnc \
 		--host-device 0x00:0x01.0,driver.name=vfio
 	for d in w10-uefi w10-bios linux-gl pci-first; do
-		[ -s "$T/$d.xml" ] || { no "virt-install $d: $(head -1 "$T/$d.err")"; continue; }
+		[ -s "$T/$d.xml" ] || { fail "virt-install $d: $(head -1 "$T/$d.err")"; continue; }
 		$X -q -i --add-vgpu=$U --opregion --ramfb --romfile=$ROM --resolution=1280x800 "$T/$d.xml" ||
-			{ no "$d: vgpu-xml failed"; continue; }
+			{ fail "$d: vgpu-xml failed"; continue; }
 		$X -q --check "$T/$d.xml" >"$T/$d.check"
-		[ $? -le 1 ] || no "$d: --check failed"
+		check "$d: --check ran" [ $? -le 1 ]
 		virsh -q -c "$URI" define --validate "$T/$d.xml" >/dev/null 2>"$T/$d.err" ||
-			{ no "$d: define: $(head -1 "$T/$d.err")"; continue; }
+			{ fail "$d: define: $(head -1 "$T/$d.err")"; continue; }
 		sed -e "s#<gl enable=.yes./>##" -e "s#<graphics type=.egl-headless./>##" "$T/$d.xml" >"$T/n.xml"
 		virsh -q -c "$URI" domxml-to-native qemu-argv "$T/n.xml" 2>"$T/$d.err" |
 			grep -o -- "-device '[^']*'" >"$T/$d.dev"
@@ -84,15 +83,15 @@ if command -v virt-install >/dev/null; then
 		for p in '"id":"ua-vgpu0"' '"driver":"vfio-pci-nohotplug"' '"ramfb":true' \
 			'"display":"on"' '"x-igd-opregion":true' "\"romfile\":\"$ROM\"" '"xres":1280' \
 			'"yres":800'; do
-			case $vgpu in *"$p"*) ;; *) no "$d: vGPU lacks $p ($(head -1 "$T/$d.err"))"; continue 2;; esac
+			case $vgpu in *"$p"*) ;; *) fail "$d: vGPU lacks $p ($(head -1 "$T/$d.err"))"; continue 2;; esac
 		done
 		if grep -v "/sys/bus/mdev/devices/$U" "$T/$d.dev" | grep -q -E '"(x-igd-opregion|ramfb|xres)":'; then
-			no "$d: another device got a vGPU property"; continue
+			fail "$d: another device got a vGPU property"; continue
 		fi
-		ok "virt-install $d: patched, defined, argv right"
+		pass "virt-install $d: patched, defined, argv right"
 	done
 else
-	echo "note: virt-install missing (apt-get install virtinst): generated domains not checked"
+	note "virt-install missing (apt-get install virtinst): generated domains not checked"
 fi
 
-[ $fails -eq 0 ] || { echo "$fails failed"; exit 1; }
+finish

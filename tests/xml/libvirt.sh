@@ -10,8 +10,11 @@
 # probes QEMU again on every virsh call: minutes on a loaded machine.
 set -u
 X=$1 F=$2 UP=${3:-}
+# shellcheck source=../lib/check.sh
+. "$(dirname "$0")/../lib/check.sh"
 for tool in virsh virt-xml-validate qemu-system-x86_64; do
-	command -v $tool >/dev/null || { echo "skip: $tool missing (apt-get install libvirt-clients libvirt-daemon-system qemu-system-x86)"; exit 77; }
+	command -v $tool >/dev/null ||
+		skip "$tool missing (apt-get install libvirt-clients libvirt-daemon-system qemu-system-x86)"
 done
 T=$(mktemp -d) || exit 1
 trap 'rm -rf "$T"' EXIT
@@ -19,11 +22,8 @@ if [ -s "${VGPU_LIBVIRTD:-}/uri" ]; then
 	URI=$(cat "$VGPU_LIBVIRTD/uri")
 else
 	URI="qemu:///embed?root=$T/root"
-	echo "note: no private libvirtd ($(cat "${VGPU_LIBVIRTD:-}/none" 2>/dev/null)): $URI"
+	note "no private libvirtd ($(cat "${VGPU_LIBVIRTD:-}/none" 2>/dev/null)): $URI"
 fi
-fails=0
-ok() { printf 'ok   %s\n' "$1"; }
-no() { printf 'FAIL %s\n' "$1"; fails=$((fails + 1)); }
 U1=4b20d080-1b54-4048-85b3-a6a62d165c01
 U9=4b20d080-1b54-4048-85b3-a6a62d165c99
 ROM='"romfile":"/var/lib/libvirt/qemu/drivers/vbios_gvt_uefi.rom"'
@@ -48,22 +48,22 @@ undefine() {
 accept() {
 	name=$1 file=$2 uuid=$3; shift 3
 	if ! virt-xml-validate "$file" >/dev/null 2>"$T/val.err"; then
-		no "$name: virt-xml-validate: $(head -1 "$T/val.err")"; return
+		fail "$name: virt-xml-validate: $(head -1 "$T/val.err")"; return
 	fi
 	if ! virsh -q -c "$URI" define --validate "$file" >/dev/null 2>"$T/def.err"; then
-		no "$name: define: $(tr '\n' ' ' <"$T/def.err")"; return
+		fail "$name: define: $(tr '\n' ' ' <"$T/def.err")"; return
 	fi
 	undefine "$file"
 	argv "$file" >"$T/devices"
 	vgpu=$(grep "\"sysfsdev\":\"/sys/bus/mdev/devices/$uuid\"" "$T/devices")
-	[ -n "$vgpu" ] || { no "$name: no -device for $uuid: $(head -1 "$T/virsh.err")"; return; }
+	[ -n "$vgpu" ] || { fail "$name: no -device for $uuid: $(head -1 "$T/virsh.err")"; return; }
 	for p in "$@"; do
-		case $vgpu in *"$p"*) ;; *) no "$name: vGPU lacks $p: $vgpu"; return;; esac
+		case $vgpu in *"$p"*) ;; *) fail "$name: vGPU lacks $p: $vgpu"; return;; esac
 	done
 	others=$(grep -v "/sys/bus/mdev/devices/$uuid" "$T/devices" |
 		grep -E '"(x-igd-opregion|ramfb|xres|yres)":|vbios_gvt' || true)
-	[ -z "$others" ] || { no "$name: another device got a vGPU property: $others"; return; }
-	ok "$name"
+	[ -z "$others" ] || { fail "$name: another device got a vGPU property: $others"; return; }
+	pass "$name"
 }
 
 # The golden outputs (tests/fixtures/xml), each with what its -device must carry.
@@ -86,15 +86,14 @@ accept archwiki-native-ramfb "$F/archwiki-native-ramfb.out.xml" $U1 "$NOHP" '"ra
 	"$OPR"
 accept pci-before-mdev-ramfb "$F/pci-before-mdev-ramfb.out.xml" $U1 '"id":"ua-vgpu0"' \
 	"$NOHP" '"ramfb":true' "$OPR"
-grep -q '"host":"0000:04:00.0".*"rombar":0' "$T/devices" && ok "pci-before-mdev: rombar kept on 04:00.0" ||
-	no "pci-before-mdev: the renumbered override lost its device"
+check "pci-before-mdev: rombar kept on 04:00.0 (the renumbered override kept its device)" \
+	grep -q '"host":"0000:04:00.0".*"rombar":0' "$T/devices"
 accept ns-prefix-opregion "$F/ns-prefix-opregion.out.xml" $U1 '"id":"ua-gvtg"' "$OPR" "$ROM"
 accept no-qemu-prefix-opregion "$F/no-qemu-prefix-opregion.out.xml" $U1 "$OPR"
 accept legacy-set-migrate "$F/legacy-set-migrate.out.xml" $U1 "$OPR" "$NOHP" '"ramfb":true' \
 	'"xres":1920'
 accept virtxml-add "$F/virtxml-add.out.xml" $U9 "$OPR"
-grep -q '"id":"ua-disk".*"serial":"f39-root"' "$T/devices" && ok "virtxml-add: disk override kept" ||
-	no "virtxml-add: the disk's override was lost"
+check "virtxml-add: disk override kept" grep -q '"id":"ua-disk".*"serial":"f39-root"' "$T/devices"
 accept compact-add "$F/compact-add.out.xml" $U9 "$OPR"
 
 # The upstream domains (optional): whatever libvirt accepted before, it accepts after
@@ -111,12 +110,12 @@ for in in "$UP"/libvirt-*/qemuxmlconfdata/*.xml "$UP"/virt-manager/*/*.xml; do
 	if ! $X -q --add-vgpu --opregion --romfile=/var/lib/libvirt/qemu/drivers/vbios_gvt_uefi.rom \
 		"$in" >"$T/up.xml" 2>"$T/up.err"; then
 		grep -q "pick one with" "$T/up.err" && continue   # several mdevs: refused, rightly
-		no "upstream $base: $(cat "$T/up.err")"; continue
+		fail "upstream $base: $(cat "$T/up.err")"; continue
 	fi
 	uuid=$(sed -n "/type=.mdev./,/<\/hostdev>/p" "$T/up.xml" | grep -o "[0-9a-f-]\{36\}" | head -1)
 	accept "upstream $base" "$T/up.xml" "$uuid" "$OPR" "$ROM"
 	n=$((n + 1))
 done
-[ $n -gt 0 ] || echo "note: upstream fixtures absent ($UP): not checked"
+[ $n -gt 0 ] || note "upstream fixtures absent ($UP): not checked"
 
-[ $fails -eq 0 ] || { echo "$fails failed"; exit 1; }
+finish
