@@ -69,7 +69,7 @@ struct domxml_mdev {
 };
 
 /* One <vgpu:mdev uuid= parent= type=/> of this project's <metadata> entry; the values are
- * copied as written (bounded, not yet validated: plan.h validates them). */
+ * copied as written (bounded, not yet validated: placement.h validates them). */
 struct domxml_meta {
 	char uuid[MDEV_UUID_LEN + 1];  /* canonicalised */
 	char parent[MDEV_NAME_MAX + 1];

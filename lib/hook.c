@@ -18,7 +18,7 @@
 #include "hook.h"
 #include "log.h"
 #include "owner.h"
-#include "plan.h"
+#include "placement.h"
 
 /* Everything one prepare or release works with. */
 struct run {
@@ -32,13 +32,13 @@ struct run {
 	size_t errlen;
 	FILE *plan;                  /* dry run: the plan goes here and nothing is changed */
 	FILE *out;                   /* --cleanup: what is done goes here too */
-	struct plan_taken taken;     /* dry run: the instances the plan has taken so far */
+	struct placement_taken taken;     /* dry run: the instances the plan has taken so far */
 	long long deadline_ms;       /* release: when it must return (monotonic clock) */
 	/* Everything the call allocates is reachable from here, so that the remover child
 	 * (remove_within) frees it all before it exits (run_free). */
 	struct owner_record *recs;   /* the records being gone through */
 	size_t n_recs;
-	struct plan_spec *specs;     /* prepare: the settings of each mdev */
+	struct placement_spec *specs;     /* prepare: the settings of each mdev */
 	size_t n_specs;              /* initialised entries of @specs */
 	struct owner_record *made;   /* prepare: what this call created */
 };
@@ -47,14 +47,14 @@ struct run {
 static void run_free(struct run *run)
 {
 	while (run->n_specs)
-		plan_spec_free(&run->specs[--run->n_specs]);
+		placement_spec_free(&run->specs[--run->n_specs]);
 	free(run->specs);
 	free(run->made);
 	free(run->recs);
 	run->specs = NULL;
 	run->made = run->recs = NULL;
 	run->n_recs = 0;
-	plan_taken_free(&run->taken);
+	placement_taken_free(&run->taken);
 	owner_close(&run->store);
 	config_free(run->cfg);
 	domxml_free(run->dom);
@@ -540,7 +540,8 @@ static void rollback(struct run *run, const struct owner_record *made, size_t n)
 }
 
 /* The one line for a create the kernel refused with -@r. */
-static void create_failed(struct run *run, const char *uuid, const struct plan_choice *c, int r)
+static void create_failed(struct run *run, const char *uuid, const struct placement_choice *c,
+			  int r)
 {
 	bool gvt = mdev_parent_is_gvt(&run->sysfs, c->parent, c->type);
 	struct mdev_holder h;
@@ -567,25 +568,25 @@ static void create_failed(struct run *run, const char *uuid, const struct plan_c
  * device exists, also when a later check fails (the caller then rolls it back).
  * Returns 0 or -errno (@run->err set).
  */
-static int create_one(struct run *run, const char *uuid, const struct plan_spec *spec,
+static int create_one(struct run *run, const char *uuid, const struct placement_spec *spec,
 		      struct owner_record *made)
 {
 	struct owner_record rec;
-	struct plan_choice c;
+	struct placement_choice c;
 	struct mdev_device dev;
 	char err[MSG_LINE_MAX];
 	int r;
 
-	r = plan_choose_after(&run->sysfs, spec, &run->taken, &c, err, sizeof(err));
+	r = placement_choose_after(&run->sysfs, spec, &run->taken, &c, err, sizeof(err));
 	if (r < 0) {
 		fail(run, "%s: cannot create vGPU %s: %s", run->name, uuid, err);
 		return r;
 	}
 	if (run->plan) {
 		say(run, "%s: would create vGPU %s: %s on %s (%lu free; from %s)", run->name, uuid,
-		    c.type, c.parent, c.available, plan_source_name(spec->source));
+		    c.type, c.parent, c.available, placement_source_name(spec->source));
 		/* The real call takes it before the next vGPU is chosen: so does the plan. */
-		return plan_take(&run->taken, &c);
+		return placement_take(&run->taken, &c);
 	}
 	if (!run->env->privileged) {
 		fail(run, "%s: cannot create vGPU %s (%s on %s): only root can, and this hook "
@@ -652,7 +653,7 @@ static int create_one(struct run *run, const char *uuid, const struct plan_spec 
  * Without privilege nothing is recorded or created: only an existing vGPU can be used.
  * @made is filled when this call created the device. Returns 0 or -errno (@run->err set).
  */
-static int prepare_one(struct run *run, const char *uuid, const struct plan_spec *spec,
+static int prepare_one(struct run *run, const char *uuid, const struct placement_spec *spec,
 		       struct owner_record *made)
 {
 	struct owner_record rec;
@@ -714,13 +715,13 @@ static int prepare_one(struct run *run, const char *uuid, const struct plan_spec
 			     "guest, or give this domain its own UUID: vgpu-xml --add-vgpu",
 			     run->name, uuid, who);
 			r = -EBUSY;
-		} else if (!plan_spec_matches(spec, dev.parent, dev.type)) {
+		} else if (!placement_spec_matches(spec, dev.parent, dev.type)) {
 			char *types = strv_join(&spec->types, " ");
 
 			fail(run, "%s: vGPU %s exists as %s on %s, but the domain asks for %s on "
 			     "%s (%s); remove that device or change the settings", run->name, uuid,
 			     dev.type, dev.parent, types ? types : "?", spec->parent,
-			     plan_source_name(spec->source));
+			     placement_source_name(spec->source));
 			free(types);
 			r = -EEXIST;
 		} else if (ours || earlier) {
@@ -783,7 +784,7 @@ static void finish_pending(struct run *run, const struct domxml *dom)
 static int do_prepare(struct run *run, int in_fd)
 {
 	struct owner_record *made;
-	struct plan_spec *specs;
+	struct placement_spec *specs;
 	size_t n_made = 0;
 	int r = 0;
 
@@ -812,7 +813,7 @@ static int do_prepare(struct run *run, int in_fd)
 	for (; run->n_specs < run->dom->n_mdevs; run->n_specs++) {
 		char err[MSG_LINE_MAX];
 
-		r = plan_spec_get(run->cfg, run->dom, run->dom->mdevs[run->n_specs].uuid,
+		r = placement_spec_get(run->cfg, run->dom, run->dom->mdevs[run->n_specs].uuid,
 				  &specs[run->n_specs], err, sizeof(err));
 		if (r < 0) {
 			run->n_specs++;   /* initialised all the same */
