@@ -113,7 +113,7 @@ static void place_one(const struct mdev_sysfs *s, const struct config *cfg,
 
 	r = placement_spec_get(cfg, dom, uuid, &spec, err, sizeof(err));
 	if (r < 0) {
-		FUZZ_ASSERT(r == -ENOMEM || fuzz_one_line(err),
+		FUZZ_ASSERT(r == -ENOMEM || fuzz_message(err),
 			    "placement_spec_get: error '%s'", err);
 		FUZZ_ASSERT((r == -EINVAL && meta) || (r == -ENOENT && !meta) || r == -ENOMEM,
 			    "placement_spec_get returned %d, metadata %s", r,
@@ -139,7 +139,7 @@ static void place_one(const struct mdev_sysfs *s, const struct config *cfg,
 	} else {
 		FUZZ_ASSERT(r == -ENOENT || r == -ENOTUNIQ || r == -ENOMEM,
 			    "placement_choose returned %d: %s", r, err);
-		FUZZ_ASSERT(r == -ENOMEM || fuzz_one_line(err),
+		FUZZ_ASSERT(r == -ENOMEM || fuzz_message(err),
 			    "placement_choose: error '%s'", err);
 	}
 	placement_spec_free(&spec);

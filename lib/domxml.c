@@ -345,7 +345,6 @@ static int canon_uuid(const char *val, char out[MDEV_UUID_LEN + 1], char *err, s
 {
 	if (mdev_uuid_canon(val, out) < 0) {
 		snprintf(err, errlen, "%s: %s: '%.64s' is not a UUID", what, where, val);
-		domxml_one_line(err);
 		return -EINVAL;
 	}
 	return 0;
@@ -525,11 +524,4 @@ const struct domxml_meta *domxml_meta_find(const struct domxml *dom, const char 
 		if (strcmp(dom->meta[i].uuid, uuid) == 0)
 			return &dom->meta[i];
 	return NULL;
-}
-
-void domxml_one_line(char *msg)
-{
-	for (unsigned char *p = (unsigned char *)msg; *p; p++)
-		if (*p < 0x20 || *p == 0x7f)
-			*p = '?';
 }

@@ -101,14 +101,6 @@ int domxml_parse(const char *buf, size_t len, const char *what, struct domxml **
 /* domxml_free: free @dom and all it owns; NULL is fine. */
 void domxml_free(struct domxml *dom);
 
-/*
- * domxml_one_line: make the message @msg one line, in place: each control character in it
- * (a newline or tab of a value quoted from the XML) becomes '?'. Every message of this
- * project is one line: the hook's line on stderr that libvirt shows, a syslog record, a
- * finding of vgpu-xml --check.
- */
-void domxml_one_line(char *msg);
-
 /* domxml_meta_find: the metadata entry for mdev @uuid (canonical), or NULL. */
 const struct domxml_meta *domxml_meta_find(const struct domxml *dom, const char *uuid);
 

@@ -105,11 +105,11 @@ static void say(struct run *run, const char *fmt, ...)
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	if (run->plan) {
-		fprintf(run->plan, "%s\n", msg);
+		log_line(run->plan, "", msg);
 	} else {
 		log_info("%s", msg);
 		if (run->out)
-			fprintf(run->out, "%s\n", msg);
+			log_line(run->out, "", msg);
 	}
 }
 
@@ -132,7 +132,7 @@ static void note(struct run *run, int prio, const char *fmt, ...)
 	else
 		log_info("%s", msg);
 	if (run->out)
-		fprintf(run->out, "%s\n", msg);
+		log_line(run->out, "", msg);
 }
 
 /*
@@ -1008,7 +1008,9 @@ int hook_run(const struct hook_env *env, const char *name, const char *op, const
 		say(&run, "%s: %s %s %s: nothing to do", name, op, subop, extra);
 	}
 	run_free(&run);
-	if (run.plan && status)
-		fprintf(run.plan, "%s: would fail: %s\n", name, err);
+	if (run.plan && status) {
+		fprintf(run.plan, "%s: would fail: ", name);
+		log_line(run.plan, "", err);
+	}
 	return status;
 }

@@ -39,13 +39,11 @@ int placement_spec_get(const struct config *cfg, const struct domxml *dom, const
 			snprintf(err, errlen, "%s: vGPU %s: metadata parent '%s' is neither auto "
 				 "nor a device name such as 0000:00:02.0", dom->name, uuid,
 				 meta->parent);
-			domxml_one_line(err);
 			return -EINVAL;
 		}
 		if (!mdev_type_valid(meta->type)) {
 			snprintf(err, errlen, "%s: vGPU %s: metadata type '%s' is not an mdev type "
 				 "name such as i915-GVTg_V5_4", dom->name, uuid, meta->type);
-			domxml_one_line(err);
 			return -EINVAL;
 		}
 		str_copy(spec->parent, sizeof(spec->parent), meta->parent);

@@ -23,6 +23,13 @@ int path_fmt(char *buf, size_t len, const char *fmt, ...)
 	return 0;
 }
 
+void str_one_line(char *msg)
+{
+	for (unsigned char *p = (unsigned char *)msg; *p; p++)
+		if (*p < 0x20 || *p == 0x7f)
+			*p = '?';
+}
+
 int str_copy(char *dst, size_t len, const char *src)
 {
 	size_t n = strlen(src);
