@@ -41,6 +41,13 @@ void str_one_line(char *msg);
 #define domxml_one_line(msg) str_one_line(msg)
 
 /*
+ * uuid_canonical: whether @s is a UUID written in its canonical form: 36 characters,
+ * hyphenated, lowercase, as libuuid's uuid_unparse_lower() writes it and the kernel names
+ * an mdev (%pUl). Such a string is safe as a file name.
+ */
+bool uuid_canonical(const char *s);
+
+/*
  * str_copy: copy @src into @dst (@len bytes, NUL included).
  * Returns 0, or -E2BIG when @src does not fit (then @dst is the empty string).
  */
