@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "array.h"
 #include "log.h"
 #include "owner.h"
 
@@ -337,7 +338,7 @@ static int cmp_record(const void *a, const void *b)
 
 int owner_list(struct owner_store *st, struct owner_record **recs, size_t *n)
 {
-	struct owner_record *v = NULL;
+	struct owner_record *v = NULL, *slot;
 	size_t cnt = 0, cap = 0;
 	struct dirent *de;
 	DIR *d;
@@ -370,18 +371,12 @@ int owner_list(struct owner_store *st, struct owner_record **recs, size_t *n)
 			r = 0;
 			continue;
 		}
-		if (cnt == cap) {
-			struct owner_record *p;
-
-			cap = cap ? cap * 2 : 8;
-			p = realloc(v, cap * sizeof(*v));
-			if (!p) {
-				r = -ENOMEM;
-				break;
-			}
-			v = p;
+		slot = ARRAY_ADD(v, cnt, cap);
+		if (!slot) {
+			r = -ENOMEM;
+			break;
 		}
-		v[cnt++] = rec;
+		*slot = rec;
 	}
 	if (r == 0 && errno)
 		r = -errno;

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "array.h"
 #include "placement.h"
 
 const char *placement_source_name(enum placement_source src)
@@ -124,13 +125,11 @@ int placement_take(struct placement_taken *taken, const struct placement_choice 
 			taken->v[i].available++;
 			return 0;
 		}
-	v = realloc(taken->v, (taken->n + 1) * sizeof(*v));
+	v = ARRAY_ADD(taken->v, taken->n, taken->cap);
 	if (!v)
 		return -ENOMEM;
-	taken->v = v;
-	v[taken->n] = *c;
-	v[taken->n].available = 1;
-	taken->n++;
+	*v = *c;
+	v->available = 1;
 	return 0;
 }
 
@@ -138,7 +137,7 @@ void placement_taken_free(struct placement_taken *taken)
 {
 	free(taken->v);
 	taken->v = NULL;
-	taken->n = 0;
+	taken->n = taken->cap = 0;
 }
 
 int placement_choose(const struct mdev_sysfs *s, const struct placement_spec *spec,

@@ -77,10 +77,12 @@ bool placement_spec_matches(const struct placement_spec *spec, const char *paren
 int placement_choose(const struct mdev_sysfs *s, const struct placement_spec *spec,
 		struct placement_choice *choice, char *err, size_t errlen);
 
-/* Instances a dry run has already counted as taken, per parent and type. */
+/* Instances the plan's earlier vGPUs take, per parent and type (a growable array,
+ * array.h). Zero-initialise before use. */
 struct placement_taken {
 	struct placement_choice *v;             /* .available holds the count taken; owned */
 	size_t n;
+	size_t cap;                             /* array.h */
 };
 
 /*
