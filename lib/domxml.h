@@ -65,13 +65,13 @@ int domxml_parse_doc(const char *buf, size_t len, const char *what, unsigned fla
 
 /* One hostdev[@mode='subsystem'][@type='mdev'] of the domain: only what the hook uses. */
 struct domxml_mdev {
-	char uuid[MDEV_UUID_LEN + 1];  /* source/address/@uuid, canonicalised */
+	char uuid[MDEV_UUID_LEN + 1];  /* source/address/@uuid, canonicalised; first (domxml.c) */
 };
 
 /* One <vgpu:mdev uuid= parent= type=/> of this project's <metadata> entry; the values are
  * copied as written (bounded, not yet validated: placement.h validates them). */
 struct domxml_meta {
-	char uuid[MDEV_UUID_LEN + 1];  /* canonicalised */
+	char uuid[MDEV_UUID_LEN + 1];  /* canonicalised; first (domxml.c) */
 	char parent[MDEV_NAME_MAX + 1];
 	char type[MDEV_NAME_MAX + 1];
 };
