@@ -758,6 +758,33 @@ static void test_redefined_domain_keeps_its_vgpu(void **state)
 	free(xml);
 }
 
+/* Fields of the hostdev the hook does not read never refuse a guest (issue 12): a user alias
+ * of 64 characters and a model longer than 15 start it. */
+static void test_unread_hostdev_fields_start(void **state)
+{
+	static const char alias[] = "ua-0123456789012345678901234567890123456789012345678901234567890";
+	struct fx *fx = *state;
+	char *xml = fixture("one.xml"), *p, *aliased, *edited;
+
+	assert_int_equal(strlen(alias), 64);
+	p = strstr(xml, "</source>");
+	assert_non_null(p);
+	*p = '\0';
+	aliased = tu_fmt("%s</source><alias name='%s'/>%s", xml, alias, p + strlen("</source>"));
+	p = strstr(aliased, "model='vfio-pci'");
+	assert_non_null(p);
+	edited = tu_fmt("%.*smodel='vfio-pci-and-much-longer-than-fifteen'%s",
+			(int)(p - aliased), aliased, p + strlen("model='vfio-pci'"));
+	if (call_xml(fx, "one", "prepare", "begin", "-", edited) != 0)
+		fail_msg("%s", fx->err);
+	assert_true(device(fx, U1));
+	assert_int_equal(call_xml(fx, "one", "release", "end", "-", edited), 0);
+	assert_false(device(fx, U1));
+	free(edited);
+	free(aliased);
+	free(xml);
+}
+
 /* A per-user daemon: what exists is used with nothing recorded; only a create is refused. */
 static void test_unprivileged_adopts_and_refuses_only_create(void **state)
 {
@@ -1020,6 +1047,7 @@ int main(void)
 		T(test_record_of_recreated_device_is_stale),
 		T(test_release_leaves_recreated_device),
 		T(test_redefined_domain_keeps_its_vgpu),
+		T(test_unread_hostdev_fields_start),
 		T(test_unprivileged_adopts_and_refuses_only_create),
 		T(test_hints_fit_the_parent),
 		T(test_eexist_while_remove_waits),
