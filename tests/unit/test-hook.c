@@ -288,6 +288,23 @@ static void test_second_create_fails_rolls_back(void **state)
 	assert_true(tu_log_has("two: rolled back vGPU " U1));
 }
 
+/* A plan that ends in a refusal is not carried out: the vGPU listed before the refused one
+ * is not even created (and so needs no rollback). */
+static void test_refused_plan_touches_nothing(void **state)
+{
+	struct fx *fx = *state;
+
+	tu_make_device(fx->root, GVT, "i915-GVTg_V5_4", U2);   /* two.xml asks for V5_8 */
+	tu_log_capture();
+	assert_int_equal(call(fx, "two", "prepare", "begin", "-", "two.xml"), 1);
+	assert_non_null(strstr(fx->err, "vGPU " U2 " exists as i915-GVTg_V5_4 on " GVT
+			       ", but the domain asks for i915-GVTg_V5_8"));
+	assert_int_equal(tu_kernel_writes(&fx->kernel, "/create"), 0);
+	assert_false(device(fx, U1));
+	assert_false(record(fx, U1));
+	assert_false(tu_log_has("rolled back"));
+}
+
 /* Each kernel errno at create: exit 1, its reason and advice in the one line. */
 static void test_create_errnos(void **state)
 {
@@ -1048,6 +1065,7 @@ int main(void)
 		T(test_release_leaves_recreated_device),
 		T(test_redefined_domain_keeps_its_vgpu),
 		T(test_unread_hostdev_fields_start),
+		T(test_refused_plan_touches_nothing),
 		T(test_unprivileged_adopts_and_refuses_only_create),
 		T(test_hints_fit_the_parent),
 		T(test_eexist_while_remove_waits),
