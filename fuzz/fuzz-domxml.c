@@ -121,7 +121,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	check_doc(buf, size, r);
 	if (r < 0) {
 		FUZZ_ASSERT(!dom, "domxml_parse failed and set *out");
-		FUZZ_ASSERT(r == -ENOMEM || fuzz_one_line(err), "error '%s'", err);
+		FUZZ_ASSERT(r == -ENOMEM || fuzz_message(err), "error '%s'", err);
 		return 0;
 	}
 	check_dom(dom);

@@ -1,19 +1,19 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * fuzz-plan: where the hook makes each vGPU of a domain. The input is a domain XML; each of
- * its first mdevs is planned (plan_spec_get, then plan_choose) under three configs (the
- * defaults, and two fixed ones below) against the read-only fixture sysfs tree
+ * fuzz-plan: where the hook makes each vGPU of a domain (placement.h). The input is a domain
+ * XML; each of its first mdevs is placed (placement_spec_get, then placement_choose) under
+ * three configs (the defaults, and two fixed ones below) against the read-only fixture sysfs tree
  * tests/fixtures/sysfs/host (FUZZ_SYSFS_ROOT), which offers one type on two parents, types
  * on one parent, a parent without a class/mdev_bus link and a PCI device that is no parent.
  *
  * Oracles:
- *  - plan_spec_get: the settings come from the metadata exactly when the domain has an
+ *  - placement_spec_get: the settings come from the metadata exactly when the domain has an
  *    entry for the mdev, and are then its values; -EINVAL only for a bad metadata value
  *    (the configs were validated), -ENOENT only without one; a spec holds "auto" or a valid
  *    parent and at least one valid type;
- *  - plan_choose: a choice is a valid parent and type name, one the spec allows
- *    (plan_spec_matches, the spec's parent unless "auto"), and a type directory that exists
- *    under the sysfs root once every link is resolved, with the available_instances that
+ *  - placement_choose: a choice is a valid parent and type name, one the spec allows
+ *    (placement_spec_matches, the spec's parent unless "auto"), and a type directory that
+ *    exists under the sysfs root once every link is resolved, with the available_instances that
  *    mdev_type_read() reads there; failures return a documented code;
  *  - every failure leaves one line in err.
  */
@@ -28,9 +28,9 @@
 #include "domxml.h"
 #include "fuzz.h"
 #include "mdev.h"
-#include "plan.h"
+#include "placement.h"
 
-#define MAX_MDEVS 8   /* planned per input: each plan reads sysfs */
+#define MAX_MDEVS 8   /* placed per input: each placement reads sysfs */
 
 static const char *const config_texts[] = {
 	/* [defaults] for all, sections for names of the fixture domains. */
@@ -75,8 +75,8 @@ static void init(void)
 }
 
 /* The choice exists under the fixture tree, once every link is resolved. */
-static void check_choice(const struct mdev_sysfs *s, const struct plan_spec *spec,
-			 const struct plan_choice *ch)
+static void check_choice(const struct mdev_sysfs *s, const struct placement_spec *spec,
+			 const struct placement_choice *ch)
 {
 	struct mdev_type_info info;
 	char dir[PATH_MAX], path[PATH_MAX], real[PATH_MAX];
@@ -85,7 +85,7 @@ static void check_choice(const struct mdev_sysfs *s, const struct plan_spec *spe
 
 	FUZZ_ASSERT(mdev_parent_valid(ch->parent), "parent '%s'", ch->parent);
 	FUZZ_ASSERT(mdev_type_valid(ch->type), "type '%s'", ch->type);
-	FUZZ_ASSERT(plan_spec_matches(spec, ch->parent, ch->type),
+	FUZZ_ASSERT(placement_spec_matches(spec, ch->parent, ch->type),
 		    "%s on %s is not what the spec (%s) allows", ch->type, ch->parent,
 		    spec->parent);
 	FUZZ_ASSERT(strcmp(spec->parent, "auto") == 0 || strcmp(spec->parent, ch->parent) == 0,
@@ -102,26 +102,28 @@ static void check_choice(const struct mdev_sysfs *s, const struct plan_spec *spe
 		    info.available == ch->available, "available %lu", ch->available);
 }
 
-static void plan_one(const struct mdev_sysfs *s, const struct config *cfg,
+static void place_one(const struct mdev_sysfs *s, const struct config *cfg,
 		     const struct domxml *dom, const char *uuid)
 {
 	const struct domxml_meta *meta = domxml_meta_find(dom, uuid);
-	struct plan_spec spec;
-	struct plan_choice ch;
+	struct placement_spec spec;
+	struct placement_choice ch;
 	char err[1024] = "";
 	int r;
 
-	r = plan_spec_get(cfg, dom, uuid, &spec, err, sizeof(err));
+	r = placement_spec_get(cfg, dom, uuid, &spec, err, sizeof(err));
 	if (r < 0) {
-		FUZZ_ASSERT(r == -ENOMEM || fuzz_one_line(err), "plan_spec_get: error '%s'", err);
+		FUZZ_ASSERT(r == -ENOMEM || fuzz_message(err),
+			    "placement_spec_get: error '%s'", err);
 		FUZZ_ASSERT((r == -EINVAL && meta) || (r == -ENOENT && !meta) || r == -ENOMEM,
-			    "plan_spec_get returned %d, metadata %s", r, meta ? "set" : "unset");
-		plan_spec_free(&spec);
+			    "placement_spec_get returned %d, metadata %s", r,
+			    meta ? "set" : "unset");
+		placement_spec_free(&spec);
 		return;
 	}
-	FUZZ_ASSERT(r == 0, "plan_spec_get returned %d", r);
-	FUZZ_ASSERT((spec.source == PLAN_SOURCE_METADATA) == !!meta, "source %s",
-		    plan_source_name(spec.source));
+	FUZZ_ASSERT(r == 0, "placement_spec_get returned %d", r);
+	FUZZ_ASSERT((spec.source == PLACEMENT_SOURCE_METADATA) == !!meta, "source %s",
+		    placement_source_name(spec.source));
 	FUZZ_ASSERT(strcmp(spec.parent, "auto") == 0 || mdev_parent_valid(spec.parent),
 		    "spec parent '%s'", spec.parent);
 	FUZZ_ASSERT(spec.types.n > 0, "no type");
@@ -131,15 +133,16 @@ static void plan_one(const struct mdev_sysfs *s, const struct config *cfg,
 		FUZZ_ASSERT(strcmp(spec.parent, meta->parent) == 0 && spec.types.n == 1 &&
 			    strcmp(spec.types.v[0], meta->type) == 0, "not the metadata's values");
 
-	r = plan_choose(s, &spec, &ch, err, sizeof(err));
+	r = placement_choose(s, &spec, &ch, err, sizeof(err));
 	if (r == 0) {
 		check_choice(s, &spec, &ch);
 	} else {
 		FUZZ_ASSERT(r == -ENOENT || r == -ENOTUNIQ || r == -ENOMEM,
-			    "plan_choose returned %d: %s", r, err);
-		FUZZ_ASSERT(r == -ENOMEM || fuzz_one_line(err), "plan_choose: error '%s'", err);
+			    "placement_choose returned %d: %s", r, err);
+		FUZZ_ASSERT(r == -ENOMEM || fuzz_message(err),
+			    "placement_choose: error '%s'", err);
 	}
-	plan_spec_free(&spec);
+	placement_spec_free(&spec);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -154,7 +157,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	for (size_t i = 0; i < dom->n_mdevs && i < MAX_MDEVS; i++)
 		for (size_t c = 0; c < sizeof(configs) / sizeof(configs[0]); c++)
-			plan_one(&s, configs[c], dom, dom->mdevs[i].uuid);
+			place_one(&s, configs[c], dom, dom->mdevs[i].uuid);
 	domxml_free(dom);
 	return 0;
 }

@@ -28,6 +28,18 @@ bool fuzz_one_line(const char *s)
 	return s[0] && !strchr(s, '\n');
 }
 
+bool fuzz_message(const char *s)
+{
+	char line[MSG_LINE_MAX];
+
+	snprintf(line, sizeof(line), "%s", s);
+	str_one_line(line);
+	for (const unsigned char *p = (const unsigned char *)line; *p; p++)
+		if (*p < 0x20 || *p == 0x7f)
+			return false;
+	return fuzz_one_line(line);
+}
+
 bool fuzz_uuid_canonical(const char *s)
 {
 	char c[MDEV_UUID_LEN + 1];

@@ -40,6 +40,11 @@ noreturn void fuzz_fail(const char *file, int line, const char *cond, const char
  * finding and change message of lib/ must be. */
 bool fuzz_one_line(const char *s);
 
+/* fuzz_message: whether @s is a message the sinks (log.h) write as one line: non-empty, and
+ * with no control character left once str_one_line() has run on it. A message may quote a
+ * value as it is: only the sink makes it one line. */
+bool fuzz_message(const char *s);
+
 /* fuzz_uuid_canonical: whether @s is a UUID in the canonical form of mdev_uuid_canon(). */
 bool fuzz_uuid_canonical(const char *s);
 

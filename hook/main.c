@@ -22,7 +22,6 @@
 
 #include "config.h"
 #include "doctor.h"
-#include "domxml.h"
 #include "hook.h"
 #include "log.h"
 #include "report.h"
@@ -99,15 +98,9 @@ static int run_hook(struct hook_env *env, char **args)
 
 	status = hook_run(env, args[0], args[1], args[2], args[3], STDIN_FILENO, err,
 			  sizeof(err));
-	/* The last guard of the one line libvirt shows: whatever hook_run() quoted from the
-	 * XML, a control character in it becomes '?'; a line that still filled the buffer
-	 * says that it was cut instead of ending in the middle of a word. */
-	if (status && !env->plan_out) {
-		domxml_one_line(err);
-		if (strlen(err) == sizeof(err) - 1)
-			memcpy(err + sizeof(err) - 4, "...", 3);
-		fprintf(stderr, "vgpu-hook: %s\n", err);
-	}
+	/* The one line libvirt shows, made one line by the sink (log_line). */
+	if (status && !env->plan_out)
+		log_line(stderr, "vgpu-hook: ", err);
 	return status;
 }
 
@@ -140,9 +133,7 @@ static int load_for_tool(const char *path, struct config **cfg)
 	int r = config_load(path, 0, cfg, &errors);
 
 	if (r < 0) {
-		if (errors.n)
-			domxml_one_line(errors.v[0]);
-		fprintf(stderr, "vgpu-hook: %s\n", errors.n ? errors.v[0] : strerror(-r));
+		log_line(stderr, "vgpu-hook: ", errors.n ? errors.v[0] : strerror(-r));
 		if (errors.n > 1)
 			fprintf(stderr, "vgpu-hook: (more errors: vgpu-hook --check-config)\n");
 	}
@@ -324,10 +315,8 @@ int main(int argc, char **argv)
 		if (mode == MODE_RECLAIM)
 			env.reclaim_idle_s = HOOK_RECLAIM_IDLE_S;
 		status = hook_cleanup(&env, stdout, err, sizeof(err));
-		if (status) {
-			domxml_one_line(err);
-			fprintf(stderr, "vgpu-hook: %s\n", err);
-		}
+		if (status)
+			log_line(stderr, "vgpu-hook: ", err);
 		return status;
 	}
 	case MODE_FORGET:

@@ -10,24 +10,21 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <ini.h>
-
+#include "array.h"
+#include "config-ini.h"
 #include "config.h"
 
 #define CONFIG_TYPES_MAX 16
 
-/* The longest physical line read: a section header may be longer than inih's lines. */
-#define CONFIG_PHYS_LINE_MAX 1024
-
 struct parse_state {
 	struct config *cfg;
 	FILE *f;
-	unsigned line;
+	unsigned line;                /* of the header or key being read */
 	unsigned nerr;
 	struct strv *errors;
 	bool in_section;              /* a section header was read */
 	struct config_section *sec;   /* the current section; NULL after a bad header */
-	char buf[CONFIG_PHYS_LINE_MAX + 1];   /* the current physical line */
+	size_t cap_domains;           /* room in cfg->domains */
 };
 
 static void perr(struct parse_state *ps, unsigned line, const char *fmt, ...)
@@ -51,37 +48,6 @@ static void perr(struct parse_state *ps, unsigned line, const char *fmt, ...)
 	strv_add(ps->errors, full);
 }
 
-/* The length of the blanks that start @s, as inih skips them (isspace: " \t\v\f\r"). */
-static size_t blanks(const char *s)
-{
-	size_t n = 0;
-
-	while (s[n] && isspace((unsigned char)s[n]))
-		n++;
-	return n;
-}
-
-/*
- * In "[HEADER]", the ']' that ends HEADER: one followed by nothing, or by blanks and a
- * comment (';' or '#'), as inih allowed. @s is the text after the '['. Returns its
- * offset, or -1 when there is none, -2 when more than one could be (a name holding "] ;").
- */
-static ssize_t header_end(const char *s)
-{
-	ssize_t end = -1;
-
-	for (const char *p = s; (p = strchr(p, ']')); p++) {
-		const char *rest = p + 1 + blanks(p + 1);
-
-		if (*rest && *rest != ';' && *rest != '#')
-			continue;
-		if (end >= 0)
-			return -2;
-		end = p - s;
-	}
-	return end;
-}
-
 bool config_domain_name_ok(const char *name)
 {
 	size_t len = strlen(name);
@@ -91,36 +57,23 @@ bool config_domain_name_ok(const char *name)
 	    isspace((unsigned char)name[0]) || isspace((unsigned char)name[len - 1]))
 		return false;
 	snprintf(header, sizeof(header), "%s]", name);
-	return header_end(header) == (ssize_t)len;
+	return config_ini_header_end(header) == (ssize_t)len;
 }
 
 static struct config_section *section_for(struct parse_state *ps, const char *section);
 
 /*
- * The section header @s (a physical line, trailing blanks removed, starting with '['):
- * sets ps->sec, or reports why not, and then the keys that follow are skipped. inih is
- * not given the header: it would cut a name at its first ']' ("[domain vm[1]]" would
- * configure "vm[1") and at its 49th character, silently.
- * Returns 0 or -ENOMEM.
+ * The section header `[@s]` at @line (config-ini.h): sets ps->sec, or reports why not, and
+ * then the keys that follow are skipped. Returns 0 or -ENOMEM.
  */
-static int section_header(struct parse_state *ps, char *s)
+static int on_section(void *opaque, unsigned line, const char *s)
 {
-	ssize_t end = header_end(s + 1);
+	struct parse_state *ps = opaque;
 	const char *name;
 
+	ps->line = line;
 	ps->in_section = true;
 	ps->sec = NULL;
-	if (end == -1) {
-		perr(ps, ps->line, "syntax error: a section header ends with ']'");
-		return 0;
-	}
-	if (end == -2) {
-		perr(ps, ps->line, "ambiguous section header: more than one ']' could end it; "
-		     "put a comment on a line of its own");
-		return 0;
-	}
-	s[1 + end] = '\0';
-	s++;
 	if (strcmp(s, "defaults") == 0) {
 		ps->sec = &ps->cfg->defaults;
 		return 0;
@@ -144,62 +97,6 @@ static int section_header(struct parse_state *ps, char *s)
 	}
 	ps->sec = section_for(ps, name);
 	return ps->sec ? 0 : -ENOMEM;
-}
-
-/*
- * inih's line reader, so that every error can name its line: one physical line per call,
- * refusing NUL bytes and lines longer than inih's buffer (which it would silently split).
- * Section headers are parsed here and handed to inih as empty lines.
- */
-static char *read_line(char *str, int num, void *stream)
-{
-	struct parse_state *ps = stream;
-	size_t len = 0, max = (size_t)num - 2, lead, phys;
-	bool nul = false, toolong = false;
-	char *s = ps->buf;
-	int c;
-
-	c = getc(ps->f);
-	if (c == EOF)
-		return NULL;
-	ps->line++;
-	for (; c != EOF && c != '\n'; c = getc(ps->f)) {
-		if (c == '\0')
-			nul = true;
-		else if (len < CONFIG_PHYS_LINE_MAX)
-			s[len++] = (char)c;
-		else
-			toolong = true;
-	}
-	s[len] = '\0';
-	phys = len;
-	/* inih skips a UTF-8 BOM on the first line, and the blanks that end a line. */
-	if (ps->line == 1 && len >= 3 && memcmp(s, "\xEF\xBB\xBF", 3) == 0) {
-		s += 3;
-		len -= 3;
-	}
-	while (len && isspace((unsigned char)s[len - 1]))
-		s[--len] = '\0';
-	lead = blanks(s);
-	str[0] = '\0';
-	if (nul) {
-		perr(ps, ps->line, "NUL byte in line");
-	} else if (s[0] == '[' && !toolong) {
-		if (section_header(ps, s) < 0)
-			perr(ps, ps->line, "out of memory");
-	} else if (toolong || phys > max) {
-		perr(ps, ps->line, "line longer than %zu characters", s[0] == '[' ?
-		     (size_t)CONFIG_PHYS_LINE_MAX : max);
-	} else if (lead && s[lead] && !strchr(";#", s[lead])) {
-		/* inih would append it to the previous value, Python-style: say so instead. A
-		 * vertical tab, form feed or carriage return indents as a space does. */
-		perr(ps, ps->line, "indented line: continuation lines are not supported");
-	} else {
-		memcpy(str, s, len + 1);
-	}
-	/* An error is already counted: inih gets an empty line. */
-	strcat(str, "\n");
-	return str;
 }
 
 /* An absolute path of sane length with no ".." component. */
@@ -269,43 +166,42 @@ static int set_types(struct parse_state *ps, struct config_section *sec, const c
 	return 0;
 }
 
-/* The [domain @name] section, added when new; NULL on ENOMEM. */
+/* The [domain @name] section, added when new; NULL on ENOMEM (then nothing is added). */
 static struct config_section *section_for(struct parse_state *ps, const char *name)
 {
 	struct config *cfg = ps->cfg;
 	struct config_section *d;
+	char *copy;
 
 	for (size_t i = 0; i < cfg->n_domains; i++)
 		if (strcmp(cfg->domains[i].domain, name) == 0)
 			return &cfg->domains[i];
-	d = realloc(cfg->domains, (cfg->n_domains + 1) * sizeof(*d));
-	if (!d)
+	copy = strdup(name);
+	d = copy ? ARRAY_ADD(cfg->domains, cfg->n_domains, ps->cap_domains) : NULL;
+	if (!d) {
+		free(copy);
 		return NULL;
-	cfg->domains = d;
-	d = &cfg->domains[cfg->n_domains];
-	memset(d, 0, sizeof(*d));
+	}
+	d->domain = copy;
 	d->remove_retries = -1;
 	d->line = ps->line;
-	d->domain = strdup(name);
-	if (!d->domain)
-		return NULL;
-	cfg->n_domains++;
 	return d;
 }
 
-static int on_key(void *user, const char *section, const char *name, const char *value)
+/* The key @name = @value at @line (config-ini.h). Returns 0 or -ENOMEM. */
+static int on_key(void *opaque, unsigned line, const char *name, const char *value)
 {
-	struct parse_state *ps = user;
+	struct parse_state *ps = opaque;
 	struct config_section *sec = ps->sec;
 	int r = 0;
 
-	(void)section;   /* always "": read_line() reads the section headers */
+	ps->line = line;
 	if (!ps->in_section) {
 		perr(ps, ps->line, "'%.64s' is outside any section: start with [defaults]", name);
-		return 1;
+		return 0;
 	}
 	if (!sec)
-		return 1;   /* its header was bad, and said so */
+		return 0;   /* its header was bad, and said so */
 
 	if (strcmp(name, "sysfs_root") == 0) {
 		r = set_path(ps, &ps->cfg->sysfs_root, name, value);
@@ -352,11 +248,13 @@ static int on_key(void *user, const char *section, const char *name, const char 
 		perr(ps, ps->line, "unknown key '%.64s' (known: sysfs_root, state_dir, parent, "
 		     "type, remove_retries, release_timeout)", name);
 	}
-	if (r < 0) {
-		perr(ps, ps->line, "out of memory");
-		return 0;
-	}
-	return 1;
+	return r;
+}
+
+/* A line config-ini.c refused. */
+static void on_error(void *opaque, unsigned line, const char *msg)
+{
+	perr(opaque, line, "%s", msg);
 }
 
 struct config *config_defaults(void)
@@ -388,22 +286,24 @@ static struct config *config_new(const char *path)
 	return cfg;
 }
 
-/* Parse ps->f into ps->cfg. Returns 0, -EINVAL (every error is in ps->errors) or -errno of
- * reading. */
+/* Parse ps->f into ps->cfg. Returns 0, -EINVAL (every error is in ps->errors), -ENOMEM
+ * (never a configuration that lacks what did not fit) or -errno of reading. */
 static int parse(struct parse_state *ps)
 {
+	static const struct config_ini_handler handler = {
+		.section = on_section, .key = on_key, .error = on_error,
+	};
 	int r;
 
 	ps->cfg->found = true;
-	r = ini_parse_stream(read_line, ps, on_key, ps);
-	if (r > 0)
-		perr(ps, (unsigned)r, "syntax error: expected [section], key = value or a comment");
-	else if (r < 0)
+	r = config_ini_parse(ps->f, &handler, ps);
+	if (r == -ENOMEM) {
 		perr(ps, 0, "out of memory");
-	if (ferror(ps->f)) {
-		r = -errno;
+		return r;
+	}
+	if (r < 0) {
 		perr(ps, 0, "read error: %s", strerror(-r));
-		return r < 0 ? r : -EINVAL;
+		return r;
 	}
 	return ps->nerr ? -EINVAL : 0;
 }

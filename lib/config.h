@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * config.h: /etc/vgpu-hook/vgpu-hook.conf, an INI file read with libinih.
+ * config.h: /etc/vgpu-hook/vgpu-hook.conf, an INI file read with libinih (config-ini.h).
  *
  *   [defaults]                 host-wide settings and the default vGPU
  *   sysfs_root = /sys          where sysfs is (only in [defaults])
@@ -15,14 +15,10 @@
  * MUST (the hook runs as root and creates devices from what this file says):
  *  1. the open file is checked with fstat(2) on the same descriptor that is read: it must be
  *     a regular file owned by the expected owner (root) and not writable by group or other;
- *  2. a line holds no NUL byte and fits inih's line buffer (198 characters; inih would split
- *     a longer one silently), and is not indented by any blank (space, tab, vertical tab,
- *     form feed, carriage return: inih would glue it to the previous value);
- *  3. section headers are read here, not by inih, which would end a name at its first ']'
- *     (`[domain vm[1]]` configuring "vm[1") and at its 49th character, silently. A header
- *     line is at most 1024 characters; its name ends at the one ']' followed by nothing or
- *     by a comment (';' or '#'): a header where two could end it is refused. In
- *     `[domain NAME]`, NAME is taken as written after the one space, and matched exactly;
+ *  2. a line is read as written, or refused: the inih adapter (config-ini.h) refuses a NUL
+ *     byte, a line longer than inih reads whole, an indented line and a section header
+ *     whose end is not one ']'; section headers are read there, not by inih;
+ *  3. in `[domain NAME]`, NAME is taken as written after the one space, and matched exactly;
  *     one that could never match a name as written is refused (config_domain_name_ok);
  *  4. every value is validated (parent and type as sysfs path components, numbers in range)
  *     and every error is reported as "FILE:LINE: message"; a file with any error is not used.

@@ -345,110 +345,140 @@ static int canon_uuid(const char *val, char out[MDEV_UUID_LEN + 1], char *err, s
 {
 	if (mdev_uuid_canon(val, out) < 0) {
 		snprintf(err, errlen, "%s: %s: '%.64s' is not a UUID", what, where, val);
-		domxml_one_line(err);
 		return -EINVAL;
 	}
 	return 0;
 }
 
-static int get_mdevs(xmlXPathContextPtr xp, struct domxml *dom, char *err, size_t errlen,
-		     const char *what)
+/* One kind of entry domxml_parse() collects, each beginning with its canonical UUID. */
+struct entries {
+	const char *where;           /* names entry i (from 1) in messages */
+	const char *twice_pre, *twice_post;   /* around the UUID of "listed twice" */
+	size_t size;                 /* of one entry */
+	/* Read @node into @entry; @where names it. Returns 0 or -errno (@err set). */
+	int (*read)(xmlXPathContextPtr xp, xmlNodePtr node, void *entry, char *err,
+		    size_t errlen, const char *what, const char *where);
+};
+
+/*
+ * Read each node of @obj (the result of an XPath query, freed here) into *@v, a new array
+ * of *@n entries described by @e; a UUID found twice is refused. On failure *@v holds the
+ * entries read so far (the caller frees it). Returns 0 or -errno (@err set but on ENOMEM).
+ */
+static int get_entries(xmlXPathContextPtr xp, xmlXPathObjectPtr obj, const struct entries *e,
+		       void **v, size_t *n, char *err, size_t errlen, const char *what)
 {
-	xmlXPathObjectPtr obj;
 	int r = 0;
 
-	obj = xmlXPathEvalExpression(
-		BAD_CAST "/domain/devices/hostdev[@mode='subsystem'][@type='mdev']", xp);
+	*v = NULL;
+	*n = 0;
 	if (!obj)
 		return -ENOMEM;
 	if (!obj->nodesetval || obj->nodesetval->nodeNr == 0)
 		goto out;
-
-	dom->mdevs = calloc((size_t)obj->nodesetval->nodeNr, sizeof(*dom->mdevs));
-	if (!dom->mdevs) {
+	*v = calloc((size_t)obj->nodesetval->nodeNr, e->size);
+	if (!*v) {
 		r = -ENOMEM;
 		goto out;
 	}
 	for (int i = 0; i < obj->nodesetval->nodeNr; i++) {
-		xmlNodePtr node = obj->nodesetval->nodeTab[i];
-		struct domxml_mdev *m = &dom->mdevs[i];
-		char where[64], *uuid;
+		char *entry = (char *)*v + (size_t)i * e->size, where[64];
 
-		/* Only the UUID: the hook uses nothing else of the hostdev, and a field it
-		 * does not use must not refuse a guest (libvirt checks model itself). */
-		snprintf(where, sizeof(where), "mdev hostdev %d", i + 1);
-		uuid = xp_string(xp, node, "string(source/address/@uuid)");
-		if (!uuid)
-			r = -ENOMEM;
-		else if (!*uuid) {
-			snprintf(err, errlen, "%s: %s has no source/address/@uuid", what, where);
-			r = -EINVAL;
-		} else
-			r = canon_uuid(uuid, m->uuid, err, errlen, what, where);
-		free(uuid);
+		snprintf(where, sizeof(where), "%s %d", e->where, i + 1);
+		r = e->read(xp, obj->nodesetval->nodeTab[i], entry, err, errlen, what, where);
 		if (r < 0)
 			goto out;
-		for (size_t j = 0; j < dom->n_mdevs; j++) {
-			if (strcmp(dom->mdevs[j].uuid, m->uuid) == 0) {
-				snprintf(err, errlen, "%s: mdev %s is listed twice", what, m->uuid);
+		for (size_t j = 0; j < *n; j++) {
+			if (strcmp((char *)*v + j * e->size, entry) == 0) {
+				snprintf(err, errlen, "%s: %s%s%s", what, e->twice_pre, entry,
+					 e->twice_post);
 				r = -EINVAL;
 				goto out;
 			}
 		}
-		dom->n_mdevs++;
+		(*n)++;
 	}
 out:
 	xmlXPathFreeObject(obj);
 	return r;
 }
 
+static int read_mdev(xmlXPathContextPtr xp, xmlNodePtr node, void *entry, char *err,
+		     size_t errlen, const char *what, const char *where)
+{
+	struct domxml_mdev *m = entry;
+	char *uuid;
+	int r;
+
+	/* Only the UUID: the hook uses nothing else of the hostdev, and a field it does not
+	 * use must not refuse a guest. libvirt checks model itself, against the device the
+	 * hook made: virMediatedDeviceCheckModel() (src/util/virmdev.c) compares it with the
+	 * device's mdev_type/device_api. */
+	uuid = xp_string(xp, node, "string(source/address/@uuid)");
+	if (!uuid)
+		r = -ENOMEM;
+	else if (!*uuid) {
+		snprintf(err, errlen, "%s: %s has no source/address/@uuid", what, where);
+		r = -EINVAL;
+	} else
+		r = canon_uuid(uuid, m->uuid, err, errlen, what, where);
+	free(uuid);
+	return r;
+}
+
+static int read_meta(xmlXPathContextPtr xp, xmlNodePtr node, void *entry, char *err,
+		     size_t errlen, const char *what, const char *where)
+{
+	struct domxml_meta *m = entry;
+	char *uuid, *parent, *type;
+	int r;
+
+	uuid = xp_string(xp, node, "string(@uuid)");
+	parent = xp_string(xp, node, "string(@parent)");
+	type = xp_string(xp, node, "string(@type)");
+	if (!uuid || !parent || !type)
+		r = -ENOMEM;
+	else if ((r = canon_uuid(uuid, m->uuid, err, errlen, what, where)) == 0 &&
+		 (r = copy_value(m->parent, sizeof(m->parent), parent, err, errlen, what,
+				 where, "parent")) == 0)
+		r = copy_value(m->type, sizeof(m->type), type, err, errlen, what, where, "type");
+	free(uuid);
+	free(parent);
+	free(type);
+	return r;
+}
+
+static int get_mdevs(xmlXPathContextPtr xp, struct domxml *dom, char *err, size_t errlen,
+		     const char *what)
+{
+	static const struct entries e = {
+		"mdev hostdev", "mdev ", " is listed twice", sizeof(struct domxml_mdev), read_mdev,
+	};
+	xmlXPathObjectPtr obj;
+	void *v;
+	int r;
+
+	obj = xmlXPathEvalExpression(
+		BAD_CAST "/domain/devices/hostdev[@mode='subsystem'][@type='mdev']", xp);
+	r = get_entries(xp, obj, &e, &v, &dom->n_mdevs, err, errlen, what);
+	dom->mdevs = v;
+	return r;
+}
+
 static int get_meta(xmlXPathContextPtr xp, struct domxml *dom, char *err, size_t errlen,
 		    const char *what)
 {
+	static const struct entries e = {
+		"metadata vgpu:mdev", "metadata names mdev ", " twice",
+		sizeof(struct domxml_meta), read_meta,
+	};
 	xmlXPathObjectPtr obj;
-	int r = 0;
+	void *v;
+	int r;
 
 	obj = xmlXPathEvalExpression(BAD_CAST "/domain/metadata/vgpu:vgpu/vgpu:mdev", xp);
-	if (!obj)
-		return -ENOMEM;
-	if (!obj->nodesetval || obj->nodesetval->nodeNr == 0)
-		goto out;
-
-	dom->meta = calloc((size_t)obj->nodesetval->nodeNr, sizeof(*dom->meta));
-	if (!dom->meta) {
-		r = -ENOMEM;
-		goto out;
-	}
-	for (int i = 0; i < obj->nodesetval->nodeNr; i++) {
-		xmlNodePtr node = obj->nodesetval->nodeTab[i];
-		struct domxml_meta *m = &dom->meta[i];
-		char where[64], *uuid, *parent, *type;
-
-		snprintf(where, sizeof(where), "metadata vgpu:mdev %d", i + 1);
-		uuid = xp_string(xp, node, "string(@uuid)");
-		parent = xp_string(xp, node, "string(@parent)");
-		type = xp_string(xp, node, "string(@type)");
-		if (!uuid || !parent || !type)
-			r = -ENOMEM;
-		else if ((r = canon_uuid(uuid, m->uuid, err, errlen, what, where)) == 0 &&
-			 (r = copy_value(m->parent, sizeof(m->parent), parent, err, errlen, what,
-					 where, "parent")) == 0)
-			r = copy_value(m->type, sizeof(m->type), type, err, errlen, what, where,
-				       "type");
-		free(uuid);
-		free(parent);
-		free(type);
-		if (r < 0)
-			goto out;
-		if (domxml_meta_find(dom, m->uuid)) {
-			snprintf(err, errlen, "%s: metadata names mdev %s twice", what, m->uuid);
-			r = -EINVAL;
-			goto out;
-		}
-		dom->n_meta++;
-	}
-out:
-	xmlXPathFreeObject(obj);
+	r = get_entries(xp, obj, &e, &v, &dom->n_meta, err, errlen, what);
+	dom->meta = v;
 	return r;
 }
 
@@ -525,11 +555,4 @@ const struct domxml_meta *domxml_meta_find(const struct domxml *dom, const char 
 		if (strcmp(dom->meta[i].uuid, uuid) == 0)
 			return &dom->meta[i];
 	return NULL;
-}
-
-void domxml_one_line(char *msg)
-{
-	for (unsigned char *p = (unsigned char *)msg; *p; p++)
-		if (*p < 0x20 || *p == 0x7f)
-			*p = '?';
 }

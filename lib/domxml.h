@@ -65,13 +65,13 @@ int domxml_parse_doc(const char *buf, size_t len, const char *what, unsigned fla
 
 /* One hostdev[@mode='subsystem'][@type='mdev'] of the domain: only what the hook uses. */
 struct domxml_mdev {
-	char uuid[MDEV_UUID_LEN + 1];  /* source/address/@uuid, canonicalised */
+	char uuid[MDEV_UUID_LEN + 1];  /* source/address/@uuid, canonicalised; first (domxml.c) */
 };
 
 /* One <vgpu:mdev uuid= parent= type=/> of this project's <metadata> entry; the values are
- * copied as written (bounded, not yet validated: plan.h validates them). */
+ * copied as written (bounded, not yet validated: placement.h validates them). */
 struct domxml_meta {
-	char uuid[MDEV_UUID_LEN + 1];  /* canonicalised */
+	char uuid[MDEV_UUID_LEN + 1];  /* canonicalised; first (domxml.c) */
 	char parent[MDEV_NAME_MAX + 1];
 	char type[MDEV_NAME_MAX + 1];
 };
@@ -100,14 +100,6 @@ int domxml_parse(const char *buf, size_t len, const char *what, struct domxml **
 
 /* domxml_free: free @dom and all it owns; NULL is fine. */
 void domxml_free(struct domxml *dom);
-
-/*
- * domxml_one_line: make the message @msg one line, in place: each control character in it
- * (a newline or tab of a value quoted from the XML) becomes '?'. Every message of this
- * project is one line: the hook's line on stderr that libvirt shows, a syslog record, a
- * finding of vgpu-xml --check.
- */
-void domxml_one_line(char *msg);
 
 /* domxml_meta_find: the metadata entry for mdev @uuid (canonical), or NULL. */
 const struct domxml_meta *domxml_meta_find(const struct domxml *dom, const char *uuid);

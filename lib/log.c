@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "log.h"
 
@@ -24,12 +25,13 @@ void log_set_fn(log_fn fn, void *opaque)
 
 void log_msg(int priority, const char *fmt, ...)
 {
-	char msg[1024];
+	char msg[MSG_LINE_MAX];
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	str_one_line(msg);
 
 	if (log_hook) {
 		log_hook(log_hook_opaque, priority, msg);
@@ -38,4 +40,17 @@ void log_msg(int priority, const char *fmt, ...)
 	syslog(priority, "%s", msg);
 	if (log_stderr && priority <= LOG_INFO)
 		fprintf(stderr, "%s: %s\n", log_ident, msg);
+}
+
+void log_line(FILE *f, const char *prefix, const char *msg)
+{
+	char line[MSG_LINE_MAX];
+	size_t len;
+
+	snprintf(line, sizeof(line), "%s", msg);
+	str_one_line(line);
+	len = strlen(line);
+	if (len == sizeof(line) - 1)
+		memcpy(line + len - 3, "...", 3);
+	fprintf(f, "%s%s\n", prefix, line);
 }

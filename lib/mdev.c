@@ -147,13 +147,6 @@ int mdev_list_parents(const struct mdev_sysfs *s, struct strv *out)
 	return r;
 }
 
-static bool uuid_name_valid(const char *s)
-{
-	char canon[MDEV_UUID_LEN + 1];
-
-	return mdev_uuid_canon(s, canon) == 0 && strcmp(s, canon) == 0;
-}
-
 int mdev_list_types(const struct mdev_sysfs *s, const char *parent, struct strv *out)
 {
 	char dir[PATH_MAX];
@@ -247,7 +240,7 @@ int mdev_device_find(const struct mdev_sysfs *s, const char *uuid, struct mdev_d
 	int r;
 
 	memset(dev, 0, sizeof(*dev));
-	if (!uuid_name_valid(uuid))
+	if (!uuid_canonical(uuid))
 		return -EINVAL;
 	r = path_fmt(path, sizeof(path), "%s/bus/mdev/devices/%s", s->root, uuid);
 	if (r < 0)
@@ -290,7 +283,7 @@ int mdev_list_devices(const struct mdev_sysfs *s, struct strv *out)
 
 	r = path_fmt(dir, sizeof(dir), "%s/bus/mdev/devices", s->root);
 	if (r == 0)
-		r = list_dir(dir, uuid_name_valid, NULL, out);
+		r = list_dir(dir, uuid_canonical, NULL, out);
 	strv_sort(out);
 	return r;
 }
@@ -301,7 +294,7 @@ int mdev_create(const struct mdev_sysfs *s, const char *parent, const char *type
 	char path[PATH_MAX];
 	int r;
 
-	if (!uuid_name_valid(uuid))
+	if (!uuid_canonical(uuid))
 		return -EINVAL;
 	r = type_dir(s, parent, type, path, sizeof(path));
 	if (r < 0)
@@ -317,7 +310,7 @@ int mdev_remove(const struct mdev_sysfs *s, const char *uuid)
 	char path[PATH_MAX];
 	int r;
 
-	if (!uuid_name_valid(uuid))
+	if (!uuid_canonical(uuid))
 		return -EINVAL;
 	r = path_fmt(path, sizeof(path), "%s/bus/mdev/devices/%s/remove", s->root, uuid);
 	if (r < 0)
@@ -359,7 +352,7 @@ bool mdev_being_removed(const struct mdev_sysfs *s, const char *parent, const ch
 {
 	char dir[PATH_MAX], path[PATH_MAX];
 
-	if (!uuid_name_valid(uuid) || mdev_parent_dir(s, parent, dir, sizeof(dir)) < 0)
+	if (!uuid_canonical(uuid) || mdev_parent_dir(s, parent, dir, sizeof(dir)) < 0)
 		return false;
 	if (path_fmt(path, sizeof(path), "%s/bus/mdev/devices/%s", s->root, uuid) < 0 ||
 	    access(path, F_OK) == 0)
@@ -529,7 +522,7 @@ int mdev_holder_find(const struct mdev_sysfs *s, const char *uuid, const char *p
 	DIR *d;
 
 	memset(h, 0, sizeof(*h));
-	if (!uuid_name_valid(uuid) || (parent && !mdev_parent_valid(parent)))
+	if (!uuid_canonical(uuid) || (parent && !mdev_parent_valid(parent)))
 		return -EINVAL;
 	r = path_fmt(dir, sizeof(dir), "%s/bus/mdev/devices/%s", s->root, uuid);
 	if (r < 0)

@@ -9,18 +9,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "array.h"
 #include "log.h"
 #include "owner.h"
 
 #define LOCK_NAME "lock"
 #define RECORD_MAX 1024
-
-static bool uuid_ok(const char *s)
-{
-	char canon[MDEV_UUID_LEN + 1];
-
-	return mdev_uuid_canon(s, canon) == 0 && strcmp(canon, s) == 0;
-}
 
 int owner_open(const char *path, bool create, struct owner_store *st)
 {
@@ -55,7 +49,7 @@ static bool tmp_name(const char *name)
 		return false;
 	memcpy(uuid, name + 1, MDEV_UUID_LEN);
 	uuid[MDEV_UUID_LEN] = '\0';
-	return uuid_ok(uuid);
+	return uuid_canonical(uuid);
 }
 
 /* With the lock held no record is being written: a temporary file is a killed hook's. */
@@ -168,7 +162,7 @@ static int record_parse(char *buf, struct owner_record *rec)
 			return -EINVAL;
 		seen |= bit;
 	}
-	if ((seen & 31) != 31 || !uuid_ok(rec->mdev) || !uuid_ok(rec->domain_uuid) ||
+	if ((seen & 31) != 31 || !uuid_canonical(rec->mdev) || !uuid_canonical(rec->domain_uuid) ||
 	    !mdev_parent_valid(rec->parent) || !mdev_type_valid(rec->type))
 		return -EINVAL;
 	return 0;
@@ -213,7 +207,7 @@ static int record_read(struct owner_store *st, const char *name, struct owner_re
 
 int owner_get(struct owner_store *st, const char *uuid, struct owner_record *rec)
 {
-	if (!uuid_ok(uuid))
+	if (!uuid_canonical(uuid))
 		return -EINVAL;
 	return record_read(st, uuid, rec);
 }
@@ -223,7 +217,7 @@ int owner_put(struct owner_store *st, const struct owner_record *rec)
 	char buf[RECORD_MAX], tmp[64], domain[OWNER_DOMAIN_NAME_MAX + 1];
 	int n;
 
-	if (!uuid_ok(rec->mdev) || !uuid_ok(rec->domain_uuid) ||
+	if (!uuid_canonical(rec->mdev) || !uuid_canonical(rec->domain_uuid) ||
 	    !mdev_parent_valid(rec->parent) || !mdev_type_valid(rec->type) || !rec->domain[0])
 		return -EINVAL;
 	/* The name is only for people; keep the record one field a line. */
@@ -246,7 +240,7 @@ int owner_mtime(struct owner_store *st, const char *uuid, time_t *mtime)
 {
 	struct stat sb;
 
-	if (!uuid_ok(uuid))
+	if (!uuid_canonical(uuid))
 		return -EINVAL;
 	if (fstatat(st->dirfd, uuid, &sb, AT_SYMLINK_NOFOLLOW) < 0)
 		return -errno;
@@ -256,7 +250,7 @@ int owner_mtime(struct owner_store *st, const char *uuid, time_t *mtime)
 
 int owner_del(struct owner_store *st, const char *uuid)
 {
-	if (!uuid_ok(uuid))
+	if (!uuid_canonical(uuid))
 		return -EINVAL;
 	if (unlinkat(st->dirfd, uuid, 0) < 0 && errno != ENOENT)
 		return -errno;
@@ -275,7 +269,7 @@ int owner_remover_begin(struct owner_store *st, const char *uuid)
 	char name[64];
 	int fd;
 
-	if (!uuid_ok(uuid))
+	if (!uuid_canonical(uuid))
 		return -EINVAL;
 	marker_name(uuid, name, sizeof(name));
 	fd = openat(st->dirfd, name, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK,
@@ -297,7 +291,7 @@ bool owner_remover_active(struct owner_store *st, const char *uuid)
 	bool active;
 	int fd;
 
-	if (!uuid_ok(uuid))
+	if (!uuid_canonical(uuid))
 		return false;
 	marker_name(uuid, name, sizeof(name));
 	fd = openat(st->dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
@@ -312,7 +306,7 @@ void owner_remover_end(struct owner_store *st, const char *uuid, int fd)
 {
 	char name[64];
 
-	if (uuid_ok(uuid)) {
+	if (uuid_canonical(uuid)) {
 		marker_name(uuid, name, sizeof(name));
 		unlinkat(st->dirfd, name, 0);
 	}
@@ -328,7 +322,7 @@ static int cmp_record(const void *a, const void *b)
 
 int owner_list(struct owner_store *st, struct owner_record **recs, size_t *n)
 {
-	struct owner_record *v = NULL;
+	struct owner_record *v = NULL, *slot;
 	size_t cnt = 0, cap = 0;
 	struct dirent *de;
 	DIR *d;
@@ -348,7 +342,7 @@ int owner_list(struct owner_store *st, struct owner_record **recs, size_t *n)
 	while ((errno = 0, de = readdir(d))) {
 		struct owner_record rec;
 
-		if (!uuid_ok(de->d_name))
+		if (!uuid_canonical(de->d_name))
 			continue;   /* the lock, temporary files */
 		r = record_read(st, de->d_name, &rec);
 		if (r == -ENOENT) {
@@ -361,18 +355,12 @@ int owner_list(struct owner_store *st, struct owner_record **recs, size_t *n)
 			r = 0;
 			continue;
 		}
-		if (cnt == cap) {
-			struct owner_record *p;
-
-			cap = cap ? cap * 2 : 8;
-			p = realloc(v, cap * sizeof(*v));
-			if (!p) {
-				r = -ENOMEM;
-				break;
-			}
-			v = p;
+		slot = ARRAY_ADD(v, cnt, cap);
+		if (!slot) {
+			r = -ENOMEM;
+			break;
 		}
-		v[cnt++] = rec;
+		*slot = rec;
 	}
 	if (r == 0 && errno)
 		r = -errno;

@@ -10,6 +10,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <uuid/uuid.h>
+
 #include "util.h"
 
 int path_fmt(char *buf, size_t len, const char *fmt, ...)
@@ -23,6 +25,25 @@ int path_fmt(char *buf, size_t len, const char *fmt, ...)
 	if (n < 0 || (size_t)n >= len)
 		return -ENAMETOOLONG;
 	return 0;
+}
+
+void str_one_line(char *msg)
+{
+	for (unsigned char *p = (unsigned char *)msg; *p; p++)
+		if (*p < 0x20 || *p == 0x7f)
+			*p = '?';
+}
+
+bool uuid_canonical(const char *s)
+{
+	char canon[37];
+	uuid_t u;
+
+	/* uuid_parse() reads exactly 36 characters and ignores what follows them. */
+	if (strlen(s) != 36 || uuid_parse(s, u) < 0)
+		return false;
+	uuid_unparse_lower(u, canon);
+	return strcmp(canon, s) == 0;
 }
 
 int str_copy(char *dst, size_t len, const char *src)

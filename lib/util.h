@@ -32,6 +32,25 @@ struct stat;
 int path_fmt(char *buf, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /*
+ * str_one_line: make the message @msg one line, in place: each control character in it (a
+ * newline or tab of a value quoted from the XML or the config) becomes '?'. Every message
+ * of this project is one line: the hook's line on stderr that libvirt shows, a syslog
+ * record, a dry run's line. The sinks call it (log.h), once: a message is built as it
+ * comes, quoting values as they are.
+ */
+void str_one_line(char *msg);
+
+/* The old name, until lib/patch*.c and hook/report.c lose their last calls (issue 12). */
+#define domxml_one_line(msg) str_one_line(msg)
+
+/*
+ * uuid_canonical: whether @s is a UUID written in its canonical form: 36 characters,
+ * hyphenated, lowercase, as libuuid's uuid_unparse_lower() writes it and the kernel names
+ * an mdev (%pUl). Such a string is safe as a file name.
+ */
+bool uuid_canonical(const char *s);
+
+/*
  * str_copy: copy @src into @dst (@len bytes, NUL included).
  * Returns 0, or -E2BIG when @src does not fit (then @dst is the empty string).
  */

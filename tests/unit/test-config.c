@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +10,54 @@
 #include "testutil.h"
 
 static char *tmp;
+
+/*
+ * Allocation failure, injected: this test is linked with -Wl,--wrap for malloc, calloc,
+ * realloc and strdup (tests/unit/CMakeLists.txt), so every allocation of lib/ goes through
+ * these (and strndup). With fail_in >= 0, the allocation that many allocations from now fails, once.
+ */
+static long fail_in = -1;
+
+void *__real_malloc(size_t n);
+void *__real_calloc(size_t n, size_t size);
+void *__real_realloc(void *p, size_t n);
+char *__real_strdup(const char *s);
+char *__real_strndup(const char *s, size_t n);
+void *__wrap_malloc(size_t n);
+void *__wrap_calloc(size_t n, size_t size);
+void *__wrap_realloc(void *p, size_t n);
+char *__wrap_strdup(const char *s);
+char *__wrap_strndup(const char *s, size_t n);
+
+static bool alloc_fails(void)
+{
+	return fail_in >= 0 && fail_in-- == 0;
+}
+
+void *__wrap_malloc(size_t n)
+{
+	return alloc_fails() ? NULL : __real_malloc(n);
+}
+
+void *__wrap_calloc(size_t n, size_t size)
+{
+	return alloc_fails() ? NULL : __real_calloc(n, size);
+}
+
+void *__wrap_realloc(void *p, size_t n)
+{
+	return alloc_fails() ? NULL : __real_realloc(p, n);
+}
+
+char *__wrap_strdup(const char *s)
+{
+	return alloc_fails() ? NULL : __real_strdup(s);
+}
+
+char *__wrap_strndup(const char *s, size_t n)
+{
+	return alloc_fails() ? NULL : __real_strndup(s, n);
+}
 
 static int setup(void **state)
 {
@@ -242,6 +291,61 @@ static void test_long_line_and_nul(void **state)
 	free(path);
 }
 
+/*
+ * Out of memory at any allocation of the parse: the file is refused with -ENOMEM, or read
+ * whole; never accepted without a section or a type (issue 12: section_for() returned NULL
+ * and the [domain NAME] section was dropped).
+ */
+static void test_out_of_memory_fails_closed(void **state)
+{
+	static const char text[] =
+		"[defaults]\nstate_dir = /tmp/state\ntype = i915-GVTg_V5_4 i915-GVTg_V5_8\n"
+		"[domain a]\nparent = 0000:00:02.0\ntype = i915-GVTg_V5_2\n"
+		"[domain b]\ntype = i915-GVTg_V5_1 i915-GVTg_V5_2\nremove_retries = 3\n"
+		"[domain c]\nremove_retries = 1\n";
+	const struct config_section *d;
+	long n, failed = 0;
+
+	(void)state;
+	for (n = 0;; n++) {
+		struct strv errors = { 0 };
+		struct config *cfg = NULL;
+		FILE *f = fmemopen((void *)text, sizeof(text) - 1, "r");
+		bool hit;
+		int r;
+
+		assert_non_null(f);
+		fail_in = n;
+		r = config_parse(f, "mem.conf", &cfg, &errors);
+		hit = fail_in < 0;
+		fail_in = -1;
+		fclose(f);
+		if (r < 0) {
+			if (r != -ENOMEM || !hit)
+				fail_msg("allocation %ld failing gave %d (%s), not -ENOMEM", n, r,
+					 errors.n ? errors.v[0] : "no error");
+			assert_null(cfg);
+			failed++;
+			strv_free(&errors);
+			continue;
+		}
+		assert_int_equal(errors.n, 0);
+		assert_string_equal(cfg->state_dir, "/tmp/state");
+		assert_int_equal(cfg->defaults.types.n, 2);
+		assert_int_equal(cfg->n_domains, 3);
+		d = config_domain(cfg, "a");
+		assert_true(d && strcmp(d->parent, "0000:00:02.0") == 0 && d->types.n == 1);
+		d = config_domain(cfg, "b");
+		assert_true(d && d->types.n == 2 && d->remove_retries == 3);
+		d = config_domain(cfg, "c");
+		assert_true(d && d->remove_retries == 1);
+		config_free(cfg);
+		if (!hit)
+			break;   /* allocation n was not reached: every one has failed once */
+	}
+	assert_true(failed >= 8);   /* the parse allocates; the wrappers saw it */
+}
+
 static void test_owner_and_mode(void **state)
 {
 	struct strv errors = { 0 };
@@ -275,6 +379,7 @@ int main(void)
 		cmocka_unit_test(test_domain_name_newline),
 		cmocka_unit_test_setup_teardown(test_every_error_reported, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_long_line_and_nul, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_out_of_memory_fails_closed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_owner_and_mode, setup, teardown),
 	};
 

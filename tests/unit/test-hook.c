@@ -290,6 +290,23 @@ static void test_second_create_fails_rolls_back(void **state)
 	assert_true(tu_log_has("two: rolled back vGPU " U1));
 }
 
+/* A plan that ends in a refusal is not carried out: the vGPU listed before the refused one
+ * is not even created (and so needs no rollback). */
+static void test_refused_plan_touches_nothing(void **state)
+{
+	struct fx *fx = *state;
+
+	tu_make_device(fx->root, GVT, "i915-GVTg_V5_4", U2);   /* two.xml asks for V5_8 */
+	tu_log_capture();
+	assert_int_equal(call(fx, "two", "prepare", "begin", "-", "two.xml"), 1);
+	assert_non_null(strstr(fx->err, "vGPU " U2 " exists as i915-GVTg_V5_4 on " GVT
+			       ", but the domain asks for i915-GVTg_V5_8"));
+	assert_int_equal(tu_kernel_writes(&fx->kernel, "/create"), 0);
+	assert_false(device(fx, U1));
+	assert_false(record(fx, U1));
+	assert_false(tu_log_has("rolled back"));
+}
+
 /* Each kernel errno at create: exit 1, its reason and advice in the one line. */
 static const struct {
 	int err;
@@ -758,6 +775,33 @@ static void test_redefined_domain_keeps_its_vgpu(void **state)
 	free(xml);
 }
 
+/* Fields of the hostdev the hook does not read never refuse a guest (issue 12): a user alias
+ * of 64 characters and a model longer than 15 start it. */
+static void test_unread_hostdev_fields_start(void **state)
+{
+	static const char alias[] = "ua-0123456789012345678901234567890123456789012345678901234567890";
+	struct fx *fx = *state;
+	char *xml = fixture("one.xml"), *p, *aliased, *edited;
+
+	assert_int_equal(strlen(alias), 64);
+	p = strstr(xml, "</source>");
+	assert_non_null(p);
+	*p = '\0';
+	aliased = tu_fmt("%s</source><alias name='%s'/>%s", xml, alias, p + strlen("</source>"));
+	p = strstr(aliased, "model='vfio-pci'");
+	assert_non_null(p);
+	edited = tu_fmt("%.*smodel='vfio-pci-and-much-longer-than-fifteen'%s",
+			(int)(p - aliased), aliased, p + strlen("model='vfio-pci'"));
+	if (call_xml(fx, "one", "prepare", "begin", "-", edited) != 0)
+		fail_msg("%s", fx->err);
+	assert_true(device(fx, U1));
+	assert_int_equal(call_xml(fx, "one", "release", "end", "-", edited), 0);
+	assert_false(device(fx, U1));
+	free(edited);
+	free(aliased);
+	free(xml);
+}
+
 /* A per-user daemon: what exists is used with nothing recorded; only a create is refused. */
 static void test_unprivileged_adopts_and_refuses_only_create(void **state)
 {
@@ -1018,6 +1062,8 @@ int main(void)
 		T(test_record_of_recreated_device_is_stale),
 		T(test_release_leaves_recreated_device),
 		T(test_redefined_domain_keeps_its_vgpu),
+		T(test_unread_hostdev_fields_start),
+		T(test_refused_plan_touches_nothing),
 		T(test_unprivileged_adopts_and_refuses_only_create),
 		T(test_hints_fit_the_parent),
 		T(test_eexist_while_remove_waits),

@@ -5,26 +5,27 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "plan.h"
+#include "array.h"
+#include "placement.h"
 
-const char *plan_source_name(enum plan_source src)
+const char *placement_source_name(enum placement_source src)
 {
-	static const char *const names[PLAN_SOURCE_LAST] = {
-		[PLAN_SOURCE_METADATA] = "metadata",
-		[PLAN_SOURCE_DOMAIN] = "config [domain]",
-		[PLAN_SOURCE_DEFAULTS] = "config [defaults]",
+	static const char *const names[PLACEMENT_SOURCE_LAST] = {
+		[PLACEMENT_SOURCE_METADATA] = "metadata",
+		[PLACEMENT_SOURCE_DOMAIN] = "config [domain]",
+		[PLACEMENT_SOURCE_DEFAULTS] = "config [defaults]",
 	};
 
-	return src < PLAN_SOURCE_LAST ? names[src] : "?";
+	return src < PLACEMENT_SOURCE_LAST ? names[src] : "?";
 }
 
-void plan_spec_free(struct plan_spec *spec)
+void placement_spec_free(struct placement_spec *spec)
 {
 	strv_free(&spec->types);
 }
 
-int plan_spec_get(const struct config *cfg, const struct domxml *dom, const char *uuid,
-		  struct plan_spec *spec, char *err, size_t errlen)
+int placement_spec_get(const struct config *cfg, const struct domxml *dom, const char *uuid,
+		  struct placement_spec *spec, char *err, size_t errlen)
 {
 	const struct domxml_meta *meta = domxml_meta_find(dom, uuid);
 	const struct config_section *sec = config_domain(cfg, dom->name);
@@ -34,18 +35,16 @@ int plan_spec_get(const struct config *cfg, const struct domxml *dom, const char
 	memset(spec, 0, sizeof(*spec));
 	if (meta) {
 		/* Written into the domain by a person or vgpu-xml: as untrusted as the rest. */
-		spec->source = PLAN_SOURCE_METADATA;
+		spec->source = PLACEMENT_SOURCE_METADATA;
 		if (strcmp(meta->parent, "auto") != 0 && !mdev_parent_valid(meta->parent)) {
 			snprintf(err, errlen, "%s: vGPU %s: metadata parent '%s' is neither auto "
 				 "nor a device name such as 0000:00:02.0", dom->name, uuid,
 				 meta->parent);
-			domxml_one_line(err);
 			return -EINVAL;
 		}
 		if (!mdev_type_valid(meta->type)) {
 			snprintf(err, errlen, "%s: vGPU %s: metadata type '%s' is not an mdev type "
 				 "name such as i915-GVTg_V5_4", dom->name, uuid, meta->type);
-			domxml_one_line(err);
 			return -EINVAL;
 		}
 		str_copy(spec->parent, sizeof(spec->parent), meta->parent);
@@ -53,8 +52,8 @@ int plan_spec_get(const struct config *cfg, const struct domxml *dom, const char
 	}
 
 	/* The config was validated when loaded; each key falls back on its own. */
-	spec->source = sec && (sec->parent[0] || sec->types.n) ? PLAN_SOURCE_DOMAIN
-							       : PLAN_SOURCE_DEFAULTS;
+	spec->source = sec && (sec->parent[0] || sec->types.n) ? PLACEMENT_SOURCE_DOMAIN
+							       : PLACEMENT_SOURCE_DEFAULTS;
 	str_copy(spec->parent, sizeof(spec->parent),
 		 sec && sec->parent[0] ? sec->parent : def->parent);
 	{
@@ -81,7 +80,8 @@ int plan_spec_get(const struct config *cfg, const struct domxml *dom, const char
 	return 0;
 }
 
-bool plan_spec_matches(const struct plan_spec *spec, const char *parent, const char *type)
+bool placement_spec_matches(const struct placement_spec *spec, const char *parent,
+			    const char *type)
 {
 	return (strcmp(spec->parent, "auto") == 0 || strcmp(spec->parent, parent) == 0) &&
 	       strv_contains(&spec->types, type);
@@ -106,7 +106,7 @@ static int parents_offering(const struct mdev_sysfs *s, const struct strv *paren
 	return 0;
 }
 
-static unsigned long taken_of(const struct plan_taken *taken, const char *parent,
+static unsigned long taken_of(const struct placement_taken *taken, const char *parent,
 			      const char *type)
 {
 	for (size_t i = 0; taken && i < taken->n; i++)
@@ -115,9 +115,9 @@ static unsigned long taken_of(const struct plan_taken *taken, const char *parent
 	return 0;
 }
 
-int plan_take(struct plan_taken *taken, const struct plan_choice *c)
+int placement_take(struct placement_taken *taken, const struct placement_choice *c)
 {
-	struct plan_choice *v;
+	struct placement_choice *v;
 
 	for (size_t i = 0; i < taken->n; i++)
 		if (strcmp(taken->v[i].parent, c->parent) == 0 &&
@@ -125,31 +125,29 @@ int plan_take(struct plan_taken *taken, const struct plan_choice *c)
 			taken->v[i].available++;
 			return 0;
 		}
-	v = realloc(taken->v, (taken->n + 1) * sizeof(*v));
+	v = ARRAY_ADD(taken->v, taken->n, taken->cap);
 	if (!v)
 		return -ENOMEM;
-	taken->v = v;
-	v[taken->n] = *c;
-	v[taken->n].available = 1;
-	taken->n++;
+	*v = *c;
+	v->available = 1;
 	return 0;
 }
 
-void plan_taken_free(struct plan_taken *taken)
+void placement_taken_free(struct placement_taken *taken)
 {
 	free(taken->v);
 	taken->v = NULL;
-	taken->n = 0;
+	taken->n = taken->cap = 0;
 }
 
-int plan_choose(const struct mdev_sysfs *s, const struct plan_spec *spec,
-		struct plan_choice *choice, char *err, size_t errlen)
+int placement_choose(const struct mdev_sysfs *s, const struct placement_spec *spec,
+		struct placement_choice *choice, char *err, size_t errlen)
 {
-	return plan_choose_after(s, spec, NULL, choice, err, errlen);
+	return placement_choose_after(s, spec, NULL, choice, err, errlen);
 }
 
 /* Whether GVT-g's causes apply to @spec: its parent, or one of its types, is i915's. */
-static bool spec_is_gvt(const struct mdev_sysfs *s, const struct plan_spec *spec)
+static bool spec_is_gvt(const struct mdev_sysfs *s, const struct placement_spec *spec)
 {
 	for (size_t i = 0; i < spec->types.n; i++)
 		if (strncmp(spec->types.v[i], "i915-", 5) == 0)
@@ -157,12 +155,12 @@ static bool spec_is_gvt(const struct mdev_sysfs *s, const struct plan_spec *spec
 	return strcmp(spec->parent, "auto") != 0 && mdev_parent_is_gvt(s, spec->parent, NULL);
 }
 
-int plan_choose_after(const struct mdev_sysfs *s, const struct plan_spec *spec,
-		      const struct plan_taken *taken, struct plan_choice *choice, char *err,
-		      size_t errlen)
+int placement_choose_after(const struct mdev_sysfs *s, const struct placement_spec *spec,
+			   const struct placement_taken *taken,
+			   struct placement_choice *choice, char *err, size_t errlen)
 {
 	struct strv all = { 0 };
-	struct plan_choice first = { 0 };
+	struct placement_choice first = { 0 };
 	bool any = false, ambiguous = false;
 	char *types = NULL;
 	int r = 0;
@@ -216,7 +214,7 @@ int plan_choose_after(const struct mdev_sysfs *s, const struct plan_spec *spec,
 		r = mdev_type_read(s, offer.v[0], type, &info);
 		if (r == 0) {
 			unsigned long used = taken_of(taken, offer.v[0], type);
-			struct plan_choice c = {
+			struct placement_choice c = {
 				.available = info.available > used ? info.available - used : 0,
 			};
 

@@ -4,7 +4,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "plan.h"
+#include "placement.h"
 #include "testutil.h"
 
 #define U1 "11111111-2222-4333-8444-000000000001"
@@ -62,29 +62,29 @@ static void test_sources_in_order(void **state)
 	struct config *cfg = conf("[defaults]\nparent = auto\ntype = i915-GVTg_V5_8\n"
 				  "[domain d]\ntype = i915-GVTg_V5_2\n");
 	struct domxml *d1 = dom(META("0000:01:00.0", "nvidia-63")), *d2 = dom("");
-	struct plan_spec spec;
+	struct placement_spec spec;
 
 	(void)state;
-	assert_int_equal(plan_spec_get(cfg, d1, U1, &spec, err, sizeof(err)), 0);
-	assert_int_equal(spec.source, PLAN_SOURCE_METADATA);
+	assert_int_equal(placement_spec_get(cfg, d1, U1, &spec, err, sizeof(err)), 0);
+	assert_int_equal(spec.source, PLACEMENT_SOURCE_METADATA);
 	assert_string_equal(spec.parent, "0000:01:00.0");
 	assert_string_equal(spec.types.v[0], "nvidia-63");
-	plan_spec_free(&spec);
+	placement_spec_free(&spec);
 
 	/* [domain d] sets only type: parent falls back to [defaults]. */
-	assert_int_equal(plan_spec_get(cfg, d2, U1, &spec, err, sizeof(err)), 0);
-	assert_int_equal(spec.source, PLAN_SOURCE_DOMAIN);
+	assert_int_equal(placement_spec_get(cfg, d2, U1, &spec, err, sizeof(err)), 0);
+	assert_int_equal(spec.source, PLACEMENT_SOURCE_DOMAIN);
 	assert_string_equal(spec.parent, "auto");
 	assert_string_equal(spec.types.v[0], "i915-GVTg_V5_2");
-	assert_true(plan_spec_matches(&spec, "0000:02:00.0", "i915-GVTg_V5_2"));
-	assert_false(plan_spec_matches(&spec, "0000:02:00.0", "i915-GVTg_V5_4"));
-	plan_spec_free(&spec);
+	assert_true(placement_spec_matches(&spec, "0000:02:00.0", "i915-GVTg_V5_2"));
+	assert_false(placement_spec_matches(&spec, "0000:02:00.0", "i915-GVTg_V5_4"));
+	placement_spec_free(&spec);
 	free(d2->name);
 	d2->name = strdup("e");
-	assert_int_equal(plan_spec_get(cfg, d2, U1, &spec, err, sizeof(err)), 0);
-	assert_int_equal(spec.source, PLAN_SOURCE_DEFAULTS);
+	assert_int_equal(placement_spec_get(cfg, d2, U1, &spec, err, sizeof(err)), 0);
+	assert_int_equal(spec.source, PLACEMENT_SOURCE_DEFAULTS);
 	assert_string_equal(spec.types.v[0], "i915-GVTg_V5_8");
-	plan_spec_free(&spec);
+	placement_spec_free(&spec);
 	domxml_free(d1);
 	domxml_free(d2);
 	config_free(cfg);
@@ -94,40 +94,40 @@ static void test_spec_refusals(void **state)
 {
 	struct config *cfg = conf("");
 	struct domxml *d;
-	struct plan_spec spec;
+	struct placement_spec spec;
 
 	(void)state;
 	d = dom(META("../../../tmp", "i915-GVTg_V5_4"));
-	assert_int_equal(plan_spec_get(cfg, d, U1, &spec, err, sizeof(err)), -EINVAL);
+	assert_int_equal(placement_spec_get(cfg, d, U1, &spec, err, sizeof(err)), -EINVAL);
 	assert_non_null(strstr(err, "metadata parent '../../../tmp'"));
-	plan_spec_free(&spec);
+	placement_spec_free(&spec);
 	domxml_free(d);
 	d = dom(META("0000:00:02.0", "../create"));
-	assert_int_equal(plan_spec_get(cfg, d, U1, &spec, err, sizeof(err)), -EINVAL);
+	assert_int_equal(placement_spec_get(cfg, d, U1, &spec, err, sizeof(err)), -EINVAL);
 	assert_non_null(strstr(err, "metadata type '../create'"));
-	plan_spec_free(&spec);
+	placement_spec_free(&spec);
 	domxml_free(d);
 	d = dom("");
-	assert_int_equal(plan_spec_get(cfg, d, U1, &spec, err, sizeof(err)), -ENOENT);
+	assert_int_equal(placement_spec_get(cfg, d, U1, &spec, err, sizeof(err)), -ENOENT);
 	assert_non_null(strstr(err, "no parent and type set"));
-	plan_spec_free(&spec);
+	placement_spec_free(&spec);
 	domxml_free(d);
 	config_free(cfg);
 }
 
 /* Resolve parent @p and types @t against the fixture host. */
-static int choose(const char *p, const char *t, struct plan_choice *c)
+static int choose(const char *p, const char *t, struct placement_choice *c)
 {
 	char *text = tu_fmt("[defaults]\nparent = %s\ntype = %s\n", p, t);
 	struct config *cfg = conf(text);
 	struct domxml *d = dom("");
-	struct plan_spec spec;
+	struct placement_spec spec;
 	int r;
 
-	assert_int_equal(plan_spec_get(cfg, d, U1, &spec, err, sizeof(err)), 0);
+	assert_int_equal(placement_spec_get(cfg, d, U1, &spec, err, sizeof(err)), 0);
 	err[0] = '\0';
-	r = plan_choose(&sysfs, &spec, c, err, sizeof(err));
-	plan_spec_free(&spec);
+	r = placement_choose(&sysfs, &spec, c, err, sizeof(err));
+	placement_spec_free(&spec);
 	domxml_free(d);
 	config_free(cfg);
 	free(text);
@@ -145,7 +145,7 @@ static void set_avail(const char *parent, const char *type, const char *n)
 
 static void test_choose(void **state)
 {
-	struct plan_choice c;
+	struct placement_choice c;
 
 	(void)state;
 	assert_int_equal(choose("0000:00:02.0", "i915-GVTg_V5_4", &c), 0);
@@ -186,33 +186,37 @@ static void test_choose(void **state)
 /* What a dry run has taken is counted: a preference list moves on as the real call does. */
 static void test_choose_after_counts_taken(void **state)
 {
-	struct plan_spec spec = { .source = PLAN_SOURCE_DEFAULTS, .parent = "0000:00:02.0" };
-	struct plan_taken taken = { 0 };
-	struct plan_choice c;
+	struct placement_spec spec = {
+		.source = PLACEMENT_SOURCE_DEFAULTS, .parent = "0000:00:02.0"
+	};
+	struct placement_taken taken = { 0 };
+	struct placement_choice c;
 
 	(void)state;
 	assert_int_equal(strv_add(&spec.types, "i915-GVTg_V5_4"), 0);
 	assert_int_equal(strv_add(&spec.types, "i915-GVTg_V5_8"), 0);
 	for (unsigned long want = 3; want > 0; want--) {
-		assert_int_equal(plan_choose_after(&sysfs, &spec, &taken, &c, err, sizeof(err)), 0);
+		assert_int_equal(placement_choose_after(&sysfs, &spec, &taken, &c, err,
+						 sizeof(err)), 0);
 		assert_string_equal(c.type, "i915-GVTg_V5_4");
 		assert_int_equal(c.available, want);
-		assert_int_equal(plan_take(&taken, &c), 0);
+		assert_int_equal(placement_take(&taken, &c), 0);
 	}
-	assert_int_equal(plan_choose_after(&sysfs, &spec, &taken, &c, err, sizeof(err)), 0);
+	assert_int_equal(placement_choose_after(&sysfs, &spec, &taken, &c, err,
+						 sizeof(err)), 0);
 	assert_string_equal(c.type, "i915-GVTg_V5_8");
 	assert_int_equal(c.available, 7);
 	/* Without the count, the same sysfs gives the first type again. */
-	assert_int_equal(plan_choose(&sysfs, &spec, &c, err, sizeof(err)), 0);
+	assert_int_equal(placement_choose(&sysfs, &spec, &c, err, sizeof(err)), 0);
 	assert_string_equal(c.type, "i915-GVTg_V5_4");
-	plan_taken_free(&taken);
-	plan_spec_free(&spec);
+	placement_taken_free(&taken);
+	placement_spec_free(&spec);
 }
 
 /* A parent that is not GVT-g's gets no GVT-g hint. */
 static void test_hints_not_gvt(void **state)
 {
-	struct plan_choice c;
+	struct placement_choice c;
 
 	(void)state;
 	assert_int_equal(choose("0000:01:00.0", "nvidia-99", &c), -ENOENT);
