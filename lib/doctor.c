@@ -116,19 +116,26 @@ static bool cmdline_has(const char *cmdline, const char *w)
 static void check_kernel(struct doctor *d)
 {
 	char cmdline[4096] = "";
-	int groups;
+	int units;
 
 	read_at(d->proc, "cmdline", cmdline, sizeof(cmdline));
-	groups = count_at(d->sys, "kernel/iommu_groups");
-	if (groups > 0)
-		say(d, DOCTOR_OK, "kernel", "IOMMU on (%d groups)", groups);
+	/*
+	 * An IOMMU's units register in class/iommu (dmar0, ivhd0, ...). Not kernel/iommu_groups:
+	 * every mdev gets a group of its own without any IOMMU (vfio_register_emulated_iommu_dev,
+	 * as kvmgt and the samples do), so groups prove nothing, and vGPUs need no IOMMU.
+	 */
+	units = count_at(d->sys, "class/iommu");
+	if (units > 0)
+		say(d, DOCTOR_OK, "kernel", "IOMMU on: %d unit%s in %s/class/iommu", units,
+		    units == 1 ? "" : "s", d->sys);
 	else if (cmdline_has(cmdline, "intel_iommu=on") || cmdline_has(cmdline, "amd_iommu=on"))
-		say(d, DOCTOR_WARN, "kernel", "no IOMMU group although the command line turns the "
-		    "IOMMU on; fix: enable VT-d (or AMD-Vi) in the firmware setup");
+		say(d, DOCTOR_INFO, "kernel", "no IOMMU although the command line turns it on: "
+		    "vGPUs do not need one (each mdev has an emulated IOMMU group); passing a whole "
+		    "device through (GVT-d) does: enable VT-d (or AMD-Vi) in the firmware setup");
 	else
-		say(d, DOCTOR_WARN, "kernel", "no IOMMU group; fix: enable VT-d in the firmware and "
-		    "boot with intel_iommu=on (GRUB_CMDLINE_LINUX in /etc/default/grub, then "
-		    "update-grub), as GVT-g set-ups do");
+		say(d, DOCTOR_INFO, "kernel", "no IOMMU: vGPUs do not need one (each mdev has an "
+		    "emulated IOMMU group); passing a whole device through (GVT-d) does: enable "
+		    "VT-d in the firmware and boot with intel_iommu=on");
 	if (exists_at(d->sys, "module/vfio"))
 		say(d, DOCTOR_OK, "kernel", "vfio loaded");
 	else
@@ -396,6 +403,41 @@ static time_t started(struct doctor *d, const char *comm, long *pid)
 	return t;
 }
 
+/*
+ * Another QEMU hook libvirt would have found when it started at @t: hooks/qemu or an entry
+ * of hooks/qemu.d other than @ours, executable and there (ctime) before @t. libvirt enables
+ * a driver's hooks at start when one of them is executable, then reads qemu.d again at
+ * every call (src/util/virhook.c, virHookCheck and virHookCall). Copies its path to @buf.
+ */
+static bool other_hook_before(struct doctor *d, const char *ours, time_t t, char *buf,
+			      size_t len)
+{
+	char dir[PATH_MAX], full[PATH_MAX];
+	struct dirent *e;
+	struct stat st;
+	bool found = false;
+	DIR *dh;
+
+	path_fmt(buf, len, "%s/qemu", d->env->hooks_dir);
+	path_fmt(full, sizeof(full), "%s%s", d->env->root, buf);
+	if (strcmp(buf, ours) != 0 && stat(full, &st) == 0 && S_ISREG(st.st_mode) &&
+	    st.st_ctime < t && access(full, X_OK) == 0)
+		return true;
+	path_fmt(dir, sizeof(dir), "%s%s/qemu.d", d->env->root, d->env->hooks_dir);
+	if (!(dh = opendir(dir)))
+		return false;
+	while (!found && (e = readdir(dh))) {
+		if (e->d_name[0] == '.')
+			continue;
+		path_fmt(buf, len, "%s/qemu.d/%s", d->env->hooks_dir, e->d_name);
+		path_fmt(full, sizeof(full), "%s/%s", dir, e->d_name);
+		found = strcmp(buf, ours) != 0 && lstat(full, &st) == 0 && st.st_ctime < t &&
+			stat(full, &st) == 0 && S_ISREG(st.st_mode) && access(full, X_OK) == 0;
+	}
+	closedir(dh);
+	return found;
+}
+
 static void check_libvirt(struct doctor *d)
 {
 	struct hook_file h = { .since = 0 };
@@ -441,10 +483,17 @@ static void check_libvirt(struct doctor *d)
 
 		if (!t)
 			continue;
-		if (t < h.since)
+		char other[PATH_MAX];
+
+		if (t < h.since && other_hook_before(d, h.path, t, other, sizeof(other)))
+			say(d, DOCTOR_OK, "libvirt", "%s (pid %ld) started before the hook was "
+			    "registered, with %s there: it runs this one too", daemons[i], pid, other);
+		else if (t < h.since)
 			say(d, DOCTOR_WARN, "libvirt", "%s (pid %ld) started before the hook was "
 			    "registered: unless another QEMU hook was there then, it runs none until "
-			    "reloaded; fix: systemctl reload %s", daemons[i], pid, daemons[i]);
+			    "reloaded; fix: systemctl reload %s (a reload does not clear this line, "
+			    "which sees the start time only; a restart does, and guests keep running)",
+			    daemons[i], pid, daemons[i]);
 		else
 			say(d, DOCTOR_OK, "libvirt", "%s (pid %ld) started after the hook was "
 			    "registered", daemons[i], pid);

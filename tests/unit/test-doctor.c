@@ -101,6 +101,7 @@ static int good_host(void **state)
 	h->sys = tu_fmt("%s/sys", h->root);
 	put(h, "sys/kernel/iommu_groups/0/", NULL);
 	put(h, "sys/kernel/iommu_groups/1/", NULL);
+	put(h, "sys/class/iommu/dmar0/", NULL);
 	put(h, "sys/module/vfio/", NULL);
 	put(h, "sys/bus/mdev/devices/", NULL);
 	put(h, GPU "/vendor", "0x8086\n");
@@ -197,7 +198,7 @@ static void test_good_host(void **state)
 	assert_int_equal(h->res.fails, 0);
 	assert_int_equal(h->res.warns, 0);
 	assert_int_equal(h->res.free_instances, 13);
-	has(h, "ok", "kernel: IOMMU on (2 groups)");
+	has(h, "ok", "kernel: IOMMU on: 1 unit in ");
 	has(h, "ok", "gpu: 0000:00:02.0: i915.enable_gvt=1");
 	has(h, "ok", "parent: 0000:00:02.0: 4 types, 13 free instances (most: i915-GVTg_V5_8, 7)");
 	has(h, "ok", "libvirt: hook registered: /etc/libvirt/hooks/qemu.d/vgpu-hook -> /usr/sbin/vgpu-hook");
@@ -263,13 +264,35 @@ static void test_no_iommu(void **state)
 {
 	struct host *h = *state;
 
+	drop(h, "sys/class/iommu");
 	drop(h, "sys/kernel/iommu_groups");
 	put(h, "proc/cmdline", "root=/dev/sda1 quiet\n");
 	run(h);
-	has(h, "warn", "no IOMMU group; fix: enable VT-d in the firmware and boot with intel_iommu=on");
+	has(h, "info", "kernel: no IOMMU: vGPUs do not need one (each mdev has an emulated IOMMU "
+		       "group); passing a whole device through (GVT-d) does: enable VT-d in the "
+		       "firmware and boot with intel_iommu=on");
+	assert_int_equal(h->res.warns, 0);
+	assert_int_equal(h->res.fails, 0);
 	put(h, "proc/cmdline", "root=/dev/sda1 intel_iommu=on\n");
 	run(h);
-	has(h, "warn", "although the command line turns the IOMMU on; fix: enable VT-d");
+	has(h, "info", "no IOMMU although the command line turns it on: vGPUs do not need one");
+}
+
+/*
+ * The real-host tier's VM: no IOMMU at all, and the groups the mdev core made for running
+ * vGPUs in kernel/iommu_groups. Those groups are no IOMMU (Linux 6.1 in the tier).
+ */
+static void test_mdev_groups_are_no_iommu(void **state)
+{
+	struct host *h = *state;
+
+	put(h, "sys/kernel/iommu_groups/0/devices/", NULL);
+	drop(h, "sys/class/iommu/dmar0");
+	put(h, "proc/cmdline", "console=ttyS0 loglevel=4\n");
+	run(h);
+	has(h, "info", "kernel: no IOMMU: vGPUs do not need one");
+	assert_null(strstr(h->out, "IOMMU on"));
+	assert_int_equal(h->res.warns, 0);
 }
 
 static void test_small_aperture(void **state)
@@ -372,7 +395,48 @@ static void test_daemon_started_before_hook(void **state)
 	run(h);
 	has(h, "warn", "libvirtd (pid 812) started before the hook was registered: unless another "
 		       "QEMU hook was there then, it runs none until reloaded; fix: systemctl "
-		       "reload libvirtd");
+		       "reload libvirtd (a reload does not clear this line");
+	/* Another hook newer than the daemon start proves nothing. */
+	put(h, "etc/libvirt/hooks/qemu.d/other", "#!/bin/sh\n");
+	run(h);
+	has(h, "warn", "libvirtd (pid 812) started before the hook was registered");
+}
+
+/*
+ * The real-host tier: libvirt enables its QEMU hooks at start if any is executable and reads
+ * qemu.d again at every call, so a hook added next to one that was there runs at once.
+ */
+static void test_daemon_started_with_other_hook(void **state)
+{
+	struct host *h = *state;
+	char *other = tu_fmt("%s/etc/libvirt/hooks/qemu.d/00-other", h->root);
+	struct stat st;
+	char *btime;
+
+	put(h, "etc/libvirt/hooks/qemu.d/00-other", "#!/bin/sh\n");
+	assert_int_equal(stat(other, &st), 0);
+	/* The daemon started 1 s after 00-other appeared, our link 2 s later still. */
+	sleep(2);
+	link_at(h, UP4 "usr/sbin/vgpu-hook", "etc/libvirt/hooks/qemu.d/vgpu-hook");
+	put(h, "proc/stat", btime = tu_fmt("btime %ld\n", (long)st.st_ctime + 1));
+	free(btime);
+	/* Not executable: libvirt skipped it, so it enabled nothing. */
+	run(h);
+	has(h, "warn", "libvirtd (pid 812) started before the hook was registered");
+	/* chmod changes the ctime: made executable after the daemon started, still nothing. */
+	chmod(other, 0755);
+	run(h);
+	has(h, "warn", "libvirtd (pid 812) started before the hook was registered");
+	assert_int_equal(stat(other, &st), 0);
+	put(h, "proc/stat", btime = tu_fmt("btime %ld\n", (long)st.st_ctime + 1));
+	free(btime);
+	sleep(2);
+	link_at(h, UP4 "usr/sbin/vgpu-hook", "etc/libvirt/hooks/qemu.d/vgpu-hook");
+	run(h);
+	has(h, "ok", "libvirtd (pid 812) started before the hook was registered, with "
+		     "/etc/libvirt/hooks/qemu.d/00-other there: it runs this one too");
+	assert_int_equal(h->res.warns, 0);
+	free(other);
 }
 
 static void test_stale_record(void **state)
@@ -431,6 +495,7 @@ int main(void)
 		T(test_guc_on),
 		T(test_unsupported_generation),
 		T(test_no_iommu),
+		T(test_mdev_groups_are_no_iommu),
 		T(test_small_aperture),
 		T(test_all_in_use),
 		T(test_sample_parent_without_intel),
@@ -439,6 +504,7 @@ int main(void)
 		T(test_apparmor_denies_libexec),
 		T(test_hook_dangling),
 		T(test_daemon_started_before_hook),
+		T(test_daemon_started_with_other_hook),
 		T(test_stale_record),
 		T(test_state_dir_unsafe),
 		T(test_mdev_core_missing),
