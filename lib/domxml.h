@@ -52,8 +52,6 @@ int domxml_read_fd(int fd, size_t cap, char **buf, size_t *len);
 /*
  * domxml_parse_doc: parse @buf (@len bytes) under the rules above; @flags is 0 (the hook,
  * which only reads) or DOMXML_NS_STRICT (vgpu-xml, which writes the document back).
- * With 0 the tree is parsed with XML_PARSE_COMPACT (a short text is kept in its node): read
- * it with libxml2's accessors, such as xmlNodeGetContent(), not node->content's address.
  * @what names the input in messages ("stdin", a file name).
  * On success *@doc is owned by the caller (xmlFreeDoc). On failure @err (@errlen bytes)
  * holds one line such as "stdin:3: Opening and ending tag mismatch: devices and domain"

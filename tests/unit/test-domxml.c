@@ -340,6 +340,10 @@ static void test_paths_as_xpath(void **state)
 		"</v:vgpu><w:vgpu xmlns:w='urn:other'><w:mdev uuid='" U("14") "'/></w:vgpu></metadata>"
 		"<metadata><q:vgpu xmlns:q='urn:vgpu-hook:1'><q:mdev uuid='" U("15") "' parent='p2' "
 		"type='t2'/></q:vgpu></metadata></domain>",
+		/* the texts of <name> and <uuid> below other elements and around comments, as the
+		 * tree of only what is read (parse_doc's values_only) keeps them */
+		"<domain>text <x>of</x> the root<name>\tn<i>e<b>s</b></i><!-- c -->t&amp;&#65;\t</name>"
+		"<uuid><u>6a1c9f0e-3b1d-4c2e-</u>9a55-<![CDATA[5e1f0c2d00a1]]></uuid></domain>",
 	};
 	size_t mdevs = 0, metas = 0;
 
@@ -394,6 +398,10 @@ static void test_paths_as_xpath(void **state)
 		xmlFreeDoc(doc);
 		if (d == 0)
 			assert_string_equal(dom->name, "abc");
+		if (d == 4) {
+			assert_string_equal(dom->name, "\tnest&A\t");
+			assert_string_equal(dom->uuid, "6a1c9f0e-3b1d-4c2e-9a55-5e1f0c2d00a1");
+		}
 		domxml_free(dom);
 	}
 	/* What the documents hold: 01; 06, 07; 09; and 12, 15 in the metadata. */
