@@ -243,12 +243,13 @@ static const char *base_name(const char *path)
  * The parent of the device at @path (bus/mdev/devices/<@uuid>) into @parent (PATH_MAX
  * bytes), and the stat(2) of the device directory into @st, from the link alone: 1; 0 when
  * the link is not what the kernel makes, so that the caller resolves the path in full;
- * -ENOENT when there is no device. bus_add_device() (drivers/base/bus.c) links the device
- * to its own directory, which mdev_device_add() puts in its parent's (mdev_core.c): the
- * target ends in <parent>/<uuid>, two real directories. When both are, by lstat(2), the
- * last two components of realpath(@path) are those of the target; reading them there
- * takes one readlink(2) and two lstat(2) where realpath(3) takes one readlink(2) for each
- * component of the path (docs/performance.md).
+ * -errno where realpath(3) would fail (-ENOENT: no such device).
+ * bus_add_device() (drivers/base/bus.c) links the device to its own directory, which
+ * mdev_device_add() puts in its parent's (mdev_core.c): the target ends in <parent>/<uuid>,
+ * two real directories. When both are, by lstat(2), the last two components of
+ * realpath(@path) are those of the target; reading them there takes one readlink(2) and
+ * two lstat(2) where realpath(3) takes one readlink(2) for each component of the path
+ * (docs/performance.md).
  */
 static int device_from_link(const char *path, const char *uuid, char *parent, struct stat *st)
 {
@@ -258,9 +259,11 @@ static int device_from_link(const char *path, const char *uuid, char *parent, st
 	char *slash;
 	ssize_t n;
 
+	/* A call that fails fails realpath(3) too, with the same errno, except readlink(2)'s
+	 * EINVAL, for what is not a link, which realpath takes as it is. */
 	n = readlink(path, link, sizeof(link) - 1);
 	if (n < 0)
-		return errno == ENOENT ? -ENOENT : 0;
+		return errno == EINVAL ? 0 : -errno;
 	link[n] = '\0';
 	slash = strrchr(link, '/');
 	if (!slash || slash == link || strcmp(slash + 1, uuid) != 0)
@@ -279,10 +282,14 @@ static int device_from_link(const char *path, const char *uuid, char *parent, st
 		if (path_fmt(dir, sizeof(dir), "%.*s/%s", len, path, link) < 0)
 			return 0;
 	}
-	if (lstat(dir, &pst) < 0 || !S_ISDIR(pst.st_mode))
+	if (lstat(dir, &pst) < 0)
+		return -errno;
+	if (!S_ISDIR(pst.st_mode) ||
+	    path_fmt(dir + strlen(dir), sizeof(dir) - strlen(dir), "/%s", uuid) < 0)
 		return 0;
-	if (path_fmt(dir + strlen(dir), sizeof(dir) - strlen(dir), "/%s", uuid) < 0 ||
-	    lstat(dir, st) < 0 || !S_ISDIR(st->st_mode))
+	if (lstat(dir, st) < 0)
+		return -errno;
+	if (!S_ISDIR(st->st_mode))
 		return 0;
 	strcpy(parent, name);
 	return 1;
