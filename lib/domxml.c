@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,8 +8,6 @@
 
 #include <libxml/SAX2.h>
 #include <libxml/parser.h>
-#include <libxml/xpath.h>
-#include <libxml/xpathInternals.h>
 
 #include "domxml.h"
 
@@ -174,6 +173,36 @@ static xmlParserInputPtr guard_resolve(void *ctx, const xmlChar *public_id,
 	return NULL;
 }
 
+/* Whether text in @node (the element being parsed) lies within /domain/name or
+ * /domain/uuid, the only texts domxml_parse() reads: an element child of the root element
+ * named so, in no namespace, as the walk below selects them. */
+static bool text_wanted(const xmlNode *node)
+{
+	const xmlNode *a = node;
+
+	if (!a)
+		return false;
+	/* Up to the ancestor that is a child of the root element. */
+	while (a->parent && a->parent->type == XML_ELEMENT_NODE && a->parent->parent &&
+	       a->parent->parent->type == XML_ELEMENT_NODE)
+		a = a->parent;
+	if (!a->parent || a->parent->type != XML_ELEMENT_NODE || a->ns)
+		return false;
+	return xmlStrEqual(a->name, BAD_CAST "name") || xmlStrEqual(a->name, BAD_CAST "uuid");
+}
+
+static void values_characters(void *ctx, const xmlChar *ch, int len)
+{
+	if (text_wanted(((xmlParserCtxtPtr)ctx)->node))
+		xmlSAX2Characters(ctx, ch, len);
+}
+
+static void values_cdata(void *ctx, const xmlChar *ch, int len)
+{
+	if (text_wanted(((xmlParserCtxtPtr)ctx)->node))
+		xmlSAX2CDataBlock(ctx, ch, len);
+}
+
 /* What the parsed document's DTD defines, as libxml2 holds it, or NULL when nothing. */
 static const char *dtd_declares(const xmlDoc *d)
 {
@@ -196,8 +225,15 @@ static const char *dtd_declares(const xmlDoc *d)
 	return NULL;
 }
 
-int domxml_parse_doc(const char *buf, size_t len, const char *what, unsigned flags,
-		     xmlDocPtr *doc, char *err, size_t errlen)
+/*
+ * domxml_parse_doc(), and for domxml_parse() with @values_only: a tree of what it reads and
+ * nothing more, at 20% fewer instructions. The text outside /domain/name and /domain/uuid
+ * (indentation, mostly: half the nodes of a domain XML) gets no node, and a short text is
+ * kept in its node (XML_PARSE_COMPACT) instead of in a string of its own. The parse is the
+ * same, with the same errors: only what the tree keeps of it differs.
+ */
+static int parse_doc(const char *buf, size_t len, const char *what, unsigned flags,
+		     bool values_only, xmlDocPtr *doc, char *err, size_t errlen)
 {
 	struct dtd_guard guard = { NULL, 0 };
 	xmlParserCtxtPtr ctxt;
@@ -248,8 +284,14 @@ int domxml_parse_doc(const char *buf, size_t len, const char *what, unsigned fla
 	ctxt->sax->elementDecl = guard_element;
 	ctxt->sax->getParameterEntity = guard_parameter_entity;
 	ctxt->sax->resolveEntity = guard_resolve;
+	if (values_only) {
+		ctxt->sax->characters = values_characters;
+		ctxt->sax->ignorableWhitespace = values_characters;
+		ctxt->sax->cdataBlock = values_cdata;
+	}
 	d = xmlCtxtReadMemory(ctxt, buf, (int)len, NULL, NULL,
-			      XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+			      XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING |
+			      (values_only ? XML_PARSE_COMPACT : 0));
 	if (guard.refused) {
 		char msg[128];
 
@@ -304,27 +346,91 @@ invalid:
 	return -EINVAL;
 }
 
-/* The string value of @expr evaluated at @node, newly allocated (caller frees), or NULL on
- * ENOMEM. An expression that selects nothing gives "". */
-static char *xp_string(xmlXPathContextPtr xp, xmlNodePtr node, const char *expr)
+int domxml_parse_doc(const char *buf, size_t len, const char *what, unsigned flags,
+		     xmlDocPtr *doc, char *err, size_t errlen)
 {
-	xmlXPathObjectPtr obj;
-	xmlNodePtr saved = xp->node;
-	xmlChar *s;
-	char *out;
+	return parse_doc(buf, len, what, flags, false, doc, err, errlen);
+}
 
-	xp->node = node;
-	obj = xmlXPathEvalExpression(BAD_CAST expr, xp);
-	xp->node = saved;
-	if (!obj)
-		return NULL;
-	s = xmlXPathCastToString(obj);
-	xmlXPathFreeObject(obj);
+/*
+ * The hook reads a handful of values at fixed paths, so it walks the tree for them rather
+ * than compiling and evaluating an XPath expression for each: that was a quarter of a
+ * prepare's instructions (docs/performance.md). Each helper selects what the XPath step in
+ * its comment selects, as libxml2 2.9's xmlXPathNodeCollectAndTest() tests names, in
+ * document order, and gives the string value as xmlXPathCastNodeToString() does.
+ */
+
+/* The next child element of @node after @prev (NULL: the first) named @name, in namespace
+ * @ns or, when @ns is NULL, in none: the XPath step "name", or "p:name" with p bound to
+ * @ns. */
+static xmlNodePtr child_next(const xmlNode *node, const xmlNode *prev, const char *name,
+			     const char *ns)
+{
+	for (xmlNodePtr c = prev ? prev->next : node->children; c; c = c->next)
+		if (c->type == XML_ELEMENT_NODE && xmlStrEqual(c->name, BAD_CAST name) &&
+		    (ns ? c->ns && xmlStrEqual(c->ns->href, BAD_CAST ns) : !c->ns))
+			return c;
+	return NULL;
+}
+
+/* The attribute @name of @node in no namespace, or NULL: the XPath step "@name". */
+static xmlAttrPtr attr_get(const xmlNode *node, const char *name)
+{
+	for (xmlAttrPtr a = node->properties; a; a = a->next)
+		if (xmlStrEqual(a->name, BAD_CAST name) && (!a->ns || !a->ns->prefix))
+			return a;
+	return NULL;
+}
+
+/* The string value of @node (an element or attribute; NULL gives ""), newly allocated
+ * (caller frees, xmlFree), or NULL on ENOMEM: XPath's string(). */
+static xmlChar *node_string(const xmlNode *node)
+{
+	xmlChar *s = node ? xmlNodeGetContent(node) : NULL;
+
+	return s ? s : xmlStrdup(BAD_CAST "");
+}
+
+/* Whether @node has the attribute @name with the value @value, "[@name='value']": 1 or 0,
+ * or -ENOMEM. */
+static int attr_is(const xmlNode *node, const char *name, const char *value)
+{
+	xmlAttrPtr a = attr_get(node, name);
+	xmlChar *s;
+	int yes;
+
+	if (!a)
+		return 0;
+	/* A parsed attribute's value is one text node (the DTD guard leaves no entity to keep
+	 * as a reference): compared in place, without a copy. */
+	if (a->children && !a->children->next && a->children->type == XML_TEXT_NODE)
+		return xmlStrEqual(a->children->content, BAD_CAST value);
+	s = node_string((xmlNodePtr)a);
 	if (!s)
-		return NULL;
-	out = strdup((const char *)s);
+		return -ENOMEM;
+	yes = xmlStrEqual(s, BAD_CAST value);
 	xmlFree(s);
-	return out;
+	return yes;
+}
+
+/* The string value of @attr of @node, newly allocated (xmlFree), or NULL on ENOMEM:
+ * string(@attr), "" when there is none. */
+static xmlChar *attr_string(const xmlNode *node, const char *attr)
+{
+	return node_string((const xmlNode *)attr_get(node, attr));
+}
+
+/* string(source/address/@uuid) of the hostdev @node: the first such attribute in document
+ * order, newly allocated (xmlFree), or NULL on ENOMEM. */
+static xmlChar *hostdev_uuid(const xmlNode *node)
+{
+	for (xmlNodePtr src = child_next(node, NULL, "source", NULL); src;
+	     src = child_next(node, src, "source", NULL))
+		for (xmlNodePtr addr = child_next(src, NULL, "address", NULL); addr;
+		     addr = child_next(src, addr, "address", NULL))
+			if (attr_get(addr, "uuid"))
+				return attr_string(addr, "uuid");
+	return node_string(NULL);
 }
 
 /* Copy @val, attribute @attr of @where, into @dst (@len bytes) or explain in @err why it
@@ -350,160 +456,213 @@ static int canon_uuid(const char *val, char out[MDEV_UUID_LEN + 1], char *err, s
 	return 0;
 }
 
+/* The elements a location path selects, in document order. */
+struct nodeset {
+	xmlNodePtr *v;   /* owned; the nodes belong to the document */
+	size_t n, alloc;
+};
+
+/* One step "name" (@ns NULL) or "p:name" (p bound to @ns) of a location path. */
+struct step {
+	const char *name, *ns;
+};
+
+/* Append to @set the elements that the child-axis location path @steps (@n steps) selects
+ * from @node and that @keep (NULL: every one; it returns 1, 0 or -ENOMEM) accepts, in
+ * document order. Returns 0 or -ENOMEM. */
+static int select_path(const xmlNode *node, const struct step *steps, size_t n,
+		       int (*keep)(const xmlNode *), struct nodeset *set)
+{
+	if (n == 0) {
+		int r = keep ? keep(node) : 1;
+
+		if (r <= 0)
+			return r;
+		if (set->n == set->alloc) {
+			size_t want = set->alloc ? set->alloc * 2 : 8;
+			xmlNodePtr *v = reallocarray(set->v, want, sizeof(*v));
+
+			if (!v)
+				return -ENOMEM;
+			set->v = v;
+			set->alloc = want;
+		}
+		set->v[set->n++] = (xmlNodePtr)node;
+		return 0;
+	}
+	for (xmlNodePtr c = child_next(node, NULL, steps->name, steps->ns); c;
+	     c = child_next(node, c, steps->name, steps->ns)) {
+		int r = select_path(c, steps + 1, n - 1, keep, set);
+
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* [@mode='subsystem'][@type='mdev']: 1 or 0, or -ENOMEM. */
+static int is_mdev_hostdev(const xmlNode *node)
+{
+	int r = attr_is(node, "mode", "subsystem");
+
+	return r <= 0 ? r : attr_is(node, "type", "mdev");
+}
+
 /* One kind of entry domxml_parse() collects, each beginning with its canonical UUID. */
 struct entries {
 	const char *where;           /* names entry i (from 1) in messages */
 	const char *twice_pre, *twice_post;   /* around the UUID of "listed twice" */
 	size_t size;                 /* of one entry */
 	/* Read @node into @entry; @where names it. Returns 0 or -errno (@err set). */
-	int (*read)(xmlXPathContextPtr xp, xmlNodePtr node, void *entry, char *err,
-		    size_t errlen, const char *what, const char *where);
+	int (*read)(const xmlNode *node, void *entry, char *err, size_t errlen,
+		    const char *what, const char *where);
 };
 
 /*
- * Read each node of @obj (the result of an XPath query, freed here) into *@v, a new array
- * of *@n entries described by @e; a UUID found twice is refused. On failure *@v holds the
- * entries read so far (the caller frees it). Returns 0 or -errno (@err set but on ENOMEM).
+ * Read each element of @set into *@v, a new array of *@n entries described by @e; a UUID
+ * found twice is refused. On failure *@v holds the entries read so far (the caller frees
+ * it). Returns 0 or -errno (@err set but on ENOMEM).
  */
-static int get_entries(xmlXPathContextPtr xp, xmlXPathObjectPtr obj, const struct entries *e,
-		       void **v, size_t *n, char *err, size_t errlen, const char *what)
+static int get_entries(const struct nodeset *set, const struct entries *e, void **v,
+		       size_t *n, char *err, size_t errlen, const char *what)
 {
-	int r = 0;
-
 	*v = NULL;
 	*n = 0;
-	if (!obj)
+	if (set->n == 0)
+		return 0;
+	*v = calloc(set->n, e->size);
+	if (!*v)
 		return -ENOMEM;
-	if (!obj->nodesetval || obj->nodesetval->nodeNr == 0)
-		goto out;
-	*v = calloc((size_t)obj->nodesetval->nodeNr, e->size);
-	if (!*v) {
-		r = -ENOMEM;
-		goto out;
-	}
-	for (int i = 0; i < obj->nodesetval->nodeNr; i++) {
-		char *entry = (char *)*v + (size_t)i * e->size, where[64];
+	for (size_t i = 0; i < set->n; i++) {
+		char *entry = (char *)*v + i * e->size, where[64];
+		int r;
 
-		snprintf(where, sizeof(where), "%s %d", e->where, i + 1);
-		r = e->read(xp, obj->nodesetval->nodeTab[i], entry, err, errlen, what, where);
+		snprintf(where, sizeof(where), "%s %zu", e->where, i + 1);
+		r = e->read(set->v[i], entry, err, errlen, what, where);
 		if (r < 0)
-			goto out;
+			return r;
 		for (size_t j = 0; j < *n; j++) {
 			if (strcmp((char *)*v + j * e->size, entry) == 0) {
 				snprintf(err, errlen, "%s: %s%s%s", what, e->twice_pre, entry,
 					 e->twice_post);
-				r = -EINVAL;
-				goto out;
+				return -EINVAL;
 			}
 		}
 		(*n)++;
 	}
-out:
-	xmlXPathFreeObject(obj);
-	return r;
+	return 0;
 }
 
-static int read_mdev(xmlXPathContextPtr xp, xmlNodePtr node, void *entry, char *err,
-		     size_t errlen, const char *what, const char *where)
+static int read_mdev(const xmlNode *node, void *entry, char *err, size_t errlen,
+		     const char *what, const char *where)
 {
 	struct domxml_mdev *m = entry;
-	char *uuid;
+	xmlChar *uuid;
 	int r;
 
 	/* Only the UUID: the hook uses nothing else of the hostdev, and a field it does not
 	 * use must not refuse a guest. libvirt checks model itself, against the device the
 	 * hook made: virMediatedDeviceCheckModel() (src/util/virmdev.c) compares it with the
 	 * device's mdev_type/device_api. */
-	uuid = xp_string(xp, node, "string(source/address/@uuid)");
+	uuid = hostdev_uuid(node);
 	if (!uuid)
 		r = -ENOMEM;
 	else if (!*uuid) {
 		snprintf(err, errlen, "%s: %s has no source/address/@uuid", what, where);
 		r = -EINVAL;
 	} else
-		r = canon_uuid(uuid, m->uuid, err, errlen, what, where);
-	free(uuid);
+		r = canon_uuid((const char *)uuid, m->uuid, err, errlen, what, where);
+	xmlFree(uuid);
 	return r;
 }
 
-static int read_meta(xmlXPathContextPtr xp, xmlNodePtr node, void *entry, char *err,
-		     size_t errlen, const char *what, const char *where)
+static int read_meta(const xmlNode *node, void *entry, char *err, size_t errlen,
+		     const char *what, const char *where)
 {
 	struct domxml_meta *m = entry;
-	char *uuid, *parent, *type;
+	xmlChar *uuid, *parent, *type;
 	int r;
 
-	uuid = xp_string(xp, node, "string(@uuid)");
-	parent = xp_string(xp, node, "string(@parent)");
-	type = xp_string(xp, node, "string(@type)");
+	uuid = attr_string(node, "uuid");
+	parent = attr_string(node, "parent");
+	type = attr_string(node, "type");
 	if (!uuid || !parent || !type)
 		r = -ENOMEM;
-	else if ((r = canon_uuid(uuid, m->uuid, err, errlen, what, where)) == 0 &&
-		 (r = copy_value(m->parent, sizeof(m->parent), parent, err, errlen, what,
-				 where, "parent")) == 0)
-		r = copy_value(m->type, sizeof(m->type), type, err, errlen, what, where, "type");
-	free(uuid);
-	free(parent);
-	free(type);
+	else if ((r = canon_uuid((const char *)uuid, m->uuid, err, errlen, what, where)) == 0 &&
+		 (r = copy_value(m->parent, sizeof(m->parent), (const char *)parent, err, errlen,
+				 what, where, "parent")) == 0)
+		r = copy_value(m->type, sizeof(m->type), (const char *)type, err, errlen, what,
+			       where, "type");
+	xmlFree(uuid);
+	xmlFree(parent);
+	xmlFree(type);
 	return r;
 }
 
-static int get_mdevs(xmlXPathContextPtr xp, struct domxml *dom, char *err, size_t errlen,
+static int get_mdevs(const xmlNode *root, struct domxml *dom, char *err, size_t errlen,
 		     const char *what)
 {
+	/* /domain/devices/hostdev[@mode='subsystem'][@type='mdev'] */
+	static const struct step path[] = { { "devices", NULL }, { "hostdev", NULL } };
 	static const struct entries e = {
 		"mdev hostdev", "mdev ", " is listed twice", sizeof(struct domxml_mdev), read_mdev,
 	};
-	xmlXPathObjectPtr obj;
-	void *v;
+	struct nodeset set = { 0 };
+	void *v = NULL;
 	int r;
 
-	obj = xmlXPathEvalExpression(
-		BAD_CAST "/domain/devices/hostdev[@mode='subsystem'][@type='mdev']", xp);
-	r = get_entries(xp, obj, &e, &v, &dom->n_mdevs, err, errlen, what);
+	r = select_path(root, path, 2, is_mdev_hostdev, &set);
+	if (r == 0)
+		r = get_entries(&set, &e, &v, &dom->n_mdevs, err, errlen, what);
 	dom->mdevs = v;
+	free(set.v);
 	return r;
 }
 
-static int get_meta(xmlXPathContextPtr xp, struct domxml *dom, char *err, size_t errlen,
+static int get_meta(const xmlNode *root, struct domxml *dom, char *err, size_t errlen,
 		    const char *what)
 {
+	/* /domain/metadata/vgpu:vgpu/vgpu:mdev */
+	static const struct step path[] = {
+		{ "metadata", NULL }, { "vgpu", DOMXML_NS_VGPU }, { "mdev", DOMXML_NS_VGPU } };
 	static const struct entries e = {
 		"metadata vgpu:mdev", "metadata names mdev ", " twice",
 		sizeof(struct domxml_meta), read_meta,
 	};
-	xmlXPathObjectPtr obj;
-	void *v;
+	struct nodeset set = { 0 };
+	void *v = NULL;
 	int r;
 
-	obj = xmlXPathEvalExpression(BAD_CAST "/domain/metadata/vgpu:vgpu/vgpu:mdev", xp);
-	r = get_entries(xp, obj, &e, &v, &dom->n_meta, err, errlen, what);
+	r = select_path(root, path, 3, NULL, &set);
+	if (r == 0)
+		r = get_entries(&set, &e, &v, &dom->n_meta, err, errlen, what);
 	dom->meta = v;
+	free(set.v);
 	return r;
 }
 
 int domxml_parse(const char *buf, size_t len, const char *what, struct domxml **out,
 		 char *err, size_t errlen)
 {
-	xmlXPathContextPtr xp = NULL;
 	struct domxml *dom = NULL;
 	xmlDocPtr doc = NULL;
-	char *s = NULL;
+	xmlNodePtr root;
+	xmlChar *s = NULL;
 	int r;
 
 	*out = NULL;
-	r = domxml_parse_doc(buf, len, what, 0, &doc, err, errlen);
+	r = parse_doc(buf, len, what, 0, true, &doc, err, errlen);
 	if (r < 0)
 		return r;
+	root = xmlDocGetRootElement(doc);   /* <domain>, in no namespace (domxml_parse_doc) */
 
 	r = -ENOMEM;
 	dom = calloc(1, sizeof(*dom));
-	xp = xmlXPathNewContext(doc);
-	if (!dom || !xp || xmlXPathRegisterNs(xp, BAD_CAST "vgpu", BAD_CAST DOMXML_NS_VGPU) < 0)
+	if (!dom)
 		goto fail;
-
-	dom->name = xp_string(xp, xmlDocGetRootElement(doc), "string(/domain/name)");
-	if (!dom->name)
+	/* string(/domain/name) */
+	s = node_string(child_next(root, NULL, "name", NULL));
+	if (!s || !(dom->name = strdup((const char *)s)))
 		goto fail;
 	if (!*dom->name) {
 		snprintf(err, errlen, "%s: the domain has no <name>", what);
@@ -517,24 +676,25 @@ int domxml_parse(const char *buf, size_t len, const char *what, struct domxml **
 		r = -EINVAL;
 		goto fail;
 	}
-	s = xp_string(xp, xmlDocGetRootElement(doc), "string(/domain/uuid)");
+	xmlFree(s);
+	/* string(/domain/uuid) */
+	s = node_string(child_next(root, NULL, "uuid", NULL));
 	if (!s)
 		goto fail;
-	if (*s && (r = canon_uuid(s, dom->uuid, err, errlen, what, "<uuid>")) < 0)
+	if (*s && (r = canon_uuid((const char *)s, dom->uuid, err, errlen, what, "<uuid>")) < 0)
 		goto fail;
 
-	r = get_mdevs(xp, dom, err, errlen, what);
+	r = get_mdevs(root, dom, err, errlen, what);
 	if (r == 0)
-		r = get_meta(xp, dom, err, errlen, what);
+		r = get_meta(root, dom, err, errlen, what);
 	if (r < 0)
 		goto fail;
 
 	*out = dom;
 	dom = NULL;
 fail:
-	free(s);
+	xmlFree(s);
 	domxml_free(dom);
-	xmlXPathFreeContext(xp);
 	xmlFreeDoc(doc);
 	return r;
 }

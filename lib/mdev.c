@@ -232,12 +232,68 @@ static const char *base_name(const char *path)
 	return p ? p + 1 : path;
 }
 
+/*
+ * The parent of the device at @path (bus/mdev/devices/<@uuid>) into @parent (PATH_MAX
+ * bytes), and the stat(2) of the device directory into @st, from the link alone: 1; 0 when
+ * the link is not what the kernel makes, so that the caller resolves the path in full;
+ * -errno where realpath(3) would fail (-ENOENT: no such device).
+ * bus_add_device() (drivers/base/bus.c) links the device to its own directory, which
+ * mdev_device_add() puts in its parent's (mdev_core.c): the target ends in <parent>/<uuid>,
+ * two real directories. When both are, by lstat(2), the last two components of
+ * realpath(@path) are those of the target; reading them there takes one readlink(2) and
+ * two lstat(2) where realpath(3) takes one readlink(2) for each component of the path
+ * (docs/performance.md).
+ */
+static int device_from_link(const char *path, const char *uuid, char *parent, struct stat *st)
+{
+	char link[PATH_MAX], dir[PATH_MAX];
+	const char *name;
+	struct stat pst;
+	char *slash;
+	ssize_t n;
+
+	/* A call that fails fails realpath(3) too, with the same errno, except readlink(2)'s
+	 * EINVAL, for what is not a link, which realpath takes as it is. */
+	n = readlink(path, link, sizeof(link) - 1);
+	if (n < 0)
+		return errno == EINVAL ? 0 : -errno;
+	link[n] = '\0';
+	slash = strrchr(link, '/');
+	if (!slash || slash == link || strcmp(slash + 1, uuid) != 0)
+		return 0;
+	*slash = '\0';
+	name = base_name(link);
+	if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
+		return 0;
+	/* A relative target is relative to the link's directory. */
+	if (link[0] == '/') {
+		if (str_copy(dir, sizeof(dir), link) < 0)
+			return 0;
+	} else {
+		int len = (int)(strrchr(path, '/') - path);
+
+		if (path_fmt(dir, sizeof(dir), "%.*s/%s", len, path, link) < 0)
+			return 0;
+	}
+	if (lstat(dir, &pst) < 0)
+		return -errno;
+	if (!S_ISDIR(pst.st_mode) ||
+	    path_fmt(dir + strlen(dir), sizeof(dir) - strlen(dir), "/%s", uuid) < 0)
+		return 0;
+	if (lstat(dir, st) < 0)
+		return -errno;
+	if (!S_ISDIR(st->st_mode))
+		return 0;
+	strcpy(parent, name);
+	return 1;
+}
+
 int mdev_device_find(const struct mdev_sysfs *s, const char *uuid, struct mdev_device *dev)
 {
 	char path[PATH_MAX], real[PATH_MAX], link[PATH_MAX], *slash;
 	struct stat st;
+	int r, linked;
 	ssize_t n;
-	int r;
 
 	memset(dev, 0, sizeof(*dev));
 	if (!uuid_canonical(uuid))
@@ -246,15 +302,21 @@ int mdev_device_find(const struct mdev_sysfs *s, const char *uuid, struct mdev_d
 	if (r < 0)
 		return r;
 	/* The device directory sits in its parent's: .../<parent>/<uuid> (mdev_core.c). */
-	if (!realpath(path, real))
-		return -errno;
-	slash = strrchr(real, '/');
-	if (!slash || strcmp(slash + 1, uuid) != 0)
+	linked = device_from_link(path, uuid, real, &st);
+	if (linked < 0)
+		return linked;
+	if (!linked) {
+		if (!realpath(path, real))
+			return -errno;
+		slash = strrchr(real, '/');
+		if (!slash || strcmp(slash + 1, uuid) != 0)
+			return -EINVAL;
+		*slash = '\0';
+		memmove(real, base_name(real), strlen(base_name(real)) + 1);
+	}
+	if (!mdev_parent_valid(real))
 		return -EINVAL;
-	*slash = '\0';
-	if (!mdev_parent_valid(base_name(real)))
-		return -EINVAL;
-	strcpy(dev->parent, base_name(real));
+	strcpy(dev->parent, real);
 
 	r = path_fmt(path, sizeof(path), "%s/bus/mdev/devices/%s/mdev_type", s->root, uuid);
 	if (r < 0)
@@ -266,11 +328,13 @@ int mdev_device_find(const struct mdev_sysfs *s, const char *uuid, struct mdev_d
 	if (!mdev_type_valid(base_name(link)))
 		return -EINVAL;
 	strcpy(dev->type, base_name(link));
-	r = path_fmt(path, sizeof(path), "%s/bus/mdev/devices/%s", s->root, uuid);
-	if (r < 0)
-		return r;
-	if (stat(path, &st) < 0)
-		return errno == ENOENT ? -ENOENT : -errno;
+	if (!linked) {
+		r = path_fmt(path, sizeof(path), "%s/bus/mdev/devices/%s", s->root, uuid);
+		if (r < 0)
+			return r;
+		if (stat(path, &st) < 0)
+			return errno == ENOENT ? -ENOENT : -errno;
+	}
 	dev->ino = (unsigned long long)st.st_ino;
 	strcpy(dev->uuid, uuid);
 	return 0;

@@ -125,6 +125,7 @@ struct mdev_device {
  * IOMMU group and vfio-dev numbers are reused, sysfs has no birth time.
  * Returns 0; -ENOENT when no such device exists; -EINVAL for an invalid @uuid or when the
  * device's links do not resolve to a valid parent and type; -errno of realpath/readlink/stat.
+ * The parent is read from the link when it has the kernel's shape, else by realpath(3).
  */
 int mdev_device_find(const struct mdev_sysfs *s, const char *uuid, struct mdev_device *dev);
 

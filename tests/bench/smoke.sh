@@ -34,13 +34,15 @@ if [ "$(id -u)" -eq 0 ] && [ -c /dev/fuse ] && command -v fusermount3 >/dev/null
 	check_eq "the vgpu-sim cases ran (root, FUSE)" "$with_sim" 1
 fi
 
-# 1. The table: 3 programs a case, each row 8 cells, times that read as min <= median <= max.
+# 1. The table: 3 programs a case (2 for vgpu-xml --version), each row 8 cells, times
+# that read as min <= median <= max.
 cases="noop fx-prepare1 fx-prepare4 fx-release1 fx-release4 xml"
 [ $with_sim = 1 ] && cases="$cases sim-prepare1 sim-prepare4 sim-release1 sim-release4"
 n_cases=$(echo $cases | wc -w)
 tab=$(sed -n '/^| case | program |/,/^$/p' "$O/table.md" | sed '1,2d;/^$/d')
 check_eq "table: header" "$(grep -c '^| case | program | median | min | max | baseline / this | above /bin/true | peak RSS |$' "$O/table.md")" 1
-check_eq "table: 3 rows a case" "$(printf '%s\n' "$tab" | wc -l)" $((3 * n_cases))
+# and 2 for vgpu-xml --version (/bin/true and vgpu-xml)
+check_eq "table: 3 rows a case, 2 for --version" "$(printf '%s\n' "$tab" | wc -l)" $((3 * n_cases + 2))
 bad=$(printf '%s\n' "$tab" | awk -F' [|] ' '
 	function v(s) { sub(/ ms$/, "", s); return s + 0 }
 	NF != 8 || $3 !~ / ms$/ || $4 !~ / ms$/ || $5 !~ / ms$/ || $8 !~ / MiB \|$/ ||
@@ -50,8 +52,8 @@ for p in vgpu-hook shell-hook /bin/true vgpu-xml virt-xml xmlstarlet; do
 	check_has "table: a row of $p" "$tab" "| \`$p\` |"
 done
 targets=$(grep -c '^- \(PASS\|MISS\) ' "$O/table.md")
-check_eq "targets: no-op, one a hook case, vgpu-xml, 4 growth fits, RSS" "$targets" \
-	$((1 + (n_cases - 1) + 1 + 4 + 1))
+check_eq "targets: no-op, one a hook case, vgpu-xml's edit and start, 4 growth fits, RSS" \
+	"$targets" $((1 + (n_cases - 1) + 2 + 4 + 1))
 
 # 2. Growth: a row a size, sizes rising, 11 numbers; the plot a PNG of gnuplot's size.
 check_eq "growth.dat: 3 sizes" "$(wc -l <"$O/growth.dat")" 3

@@ -4,6 +4,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <libxml/xpath.h>
+#include <libxml/xpathInternals.h>
+
 #include "domxml.h"
 #include "testutil.h"
 
@@ -281,6 +284,129 @@ static void test_read_fd_cap(void **state)
 	close(fds[0]);
 }
 
+/* string(EXPR) at @node by XPath, "" when it selects nothing. */
+static char *xpath_string(xmlXPathContextPtr xp, xmlNodePtr node, const char *expr)
+{
+	xmlXPathObjectPtr obj;
+	xmlChar *s;
+	char *out;
+
+	xp->node = node;
+	obj = xmlXPathEvalExpression(BAD_CAST expr, xp);
+	assert_non_null(obj);
+	s = xmlXPathCastToString(obj);
+	out = strdup((const char *)s);
+	xmlFree(s);
+	xmlXPathFreeObject(obj);
+	return out;
+}
+
+/* domxml_parse walks the tree (lib/domxml.c) where it evaluated XPath: on documents that
+ * stress names, namespaces, order and string values, it reads what the XPath expressions
+ * it replaced select. */
+static void test_paths_as_xpath(void **state)
+{
+#define U(n) "4b20d080-1b54-4048-85b3-a6a62d1650" n
+#define MD(u) "<hostdev mode='subsystem' type='mdev'><source><address uuid='" u "'/></source></hostdev>"
+	static const char *const docs[] = {
+		/* two <devices>, the mdev in the second; a PCI hostdev; <name> with a comment
+		 * and CDATA; a <name> in a namespace first */
+		"<domain><n:name xmlns:n='urn:n'>no</n:name><name>a<!-- c -->b<![CDATA[c]]></name>"
+		"<name>second</name><devices><hostdev mode='subsystem' type='pci'/></devices>"
+		"<devices>" MD(U("01")) "</devices></domain>",
+		/* a hostdev in a namespace, by prefix and by default; attributes in a namespace;
+		 * a value with a space; then two real ones */
+		"<domain xmlns:x='urn:x'><name>d</name><devices>"
+		"<x:hostdev mode='subsystem' type='mdev'><source><address uuid='" U("02") "'/></source></x:hostdev>"
+		"<hostdev xmlns='urn:y' mode='subsystem' type='mdev'><source><address uuid='" U("03") "'/></source></hostdev>"
+		"<hostdev x:mode='subsystem' type='mdev'><source><address uuid='" U("04") "'/></source></hostdev>"
+		"<hostdev mode='subsystem ' type='mdev'><source><address uuid='" U("05") "'/></source></hostdev>"
+		MD(U("06")) MD(U("07")) "</devices></domain>",
+		/* the first source/address/@uuid in document order: an address without one,
+		 * a source without an address, a namespaced uuid attribute */
+		"<domain xmlns:x='urn:x'><name>d</name><uuid>6A1C9F0E-3B1D-4C2E-9A55-5E1F0C2D00A1</uuid>"
+		"<devices><hostdev mode='subsystem' type='mdev'><source/><source><address/>"
+		"<address x:uuid='" U("08") "'/><address uuid='" U("09") "'/><address uuid='" U("10") "'/>"
+		"</source><source><address uuid='" U("11") "'/></source></hostdev></devices></domain>",
+		/* metadata across two <metadata>, another prefix for the same URI, entries in
+		 * other namespaces, an attribute with character references */
+		"<domain><name>m</name><metadata><v:vgpu xmlns:v='urn:vgpu-hook:1'>"
+		"<v:mdev uuid='" U("12") "' parent='p&#49;' type='t1'/><mdev uuid='" U("13") "'/>"
+		"</v:vgpu><w:vgpu xmlns:w='urn:other'><w:mdev uuid='" U("14") "'/></w:vgpu></metadata>"
+		"<metadata><q:vgpu xmlns:q='urn:vgpu-hook:1'><q:mdev uuid='" U("15") "' parent='p2' "
+		"type='t2'/></q:vgpu></metadata></domain>",
+		/* the texts of <name> and <uuid> below other elements and around comments, as the
+		 * tree of only what is read (parse_doc's values_only) keeps them */
+		"<domain>text <x>of</x> the root<name>\tn<i>e<b>s</b></i><!-- c -->t&amp;&#65;\t</name>"
+		"<uuid><u>6a1c9f0e-3b1d-4c2e-</u>9a55-<![CDATA[5e1f0c2d00a1]]></uuid></domain>",
+	};
+	size_t mdevs = 0, metas = 0;
+
+	(void)state;
+	for (size_t d = 0; d < ARRAY_SIZE(docs); d++) {
+		xmlDocPtr doc = xmlReadMemory(docs[d], (int)strlen(docs[d]), NULL, NULL, XML_PARSE_NONET);
+		xmlXPathContextPtr xp = xmlXPathNewContext(doc);
+		xmlXPathObjectPtr set;
+		struct domxml *dom = NULL;
+		char *s, canon[MDEV_UUID_LEN + 1] = "";
+
+		assert_non_null(doc);
+		assert_int_equal(xmlXPathRegisterNs(xp, BAD_CAST "vgpu", BAD_CAST DOMXML_NS_VGPU), 0);
+		if (parse_str(docs[d], &dom) < 0)
+			fail_msg("doc %zu: %s", d, err);
+		s = xpath_string(xp, xmlDocGetRootElement(doc), "string(/domain/name)");
+		assert_string_equal(dom->name, s);
+		free(s);
+		s = xpath_string(xp, xmlDocGetRootElement(doc), "string(/domain/uuid)");
+		if (*s)
+			assert_int_equal(mdev_uuid_canon(s, canon), 0);
+		assert_string_equal(dom->uuid, canon);
+		free(s);
+
+		set = xmlXPathEvalExpression(
+			BAD_CAST "/domain/devices/hostdev[@mode='subsystem'][@type='mdev']", xp);
+		assert_int_equal(dom->n_mdevs, set->nodesetval ? set->nodesetval->nodeNr : 0);
+		for (size_t i = 0; i < dom->n_mdevs; i++) {
+			s = xpath_string(xp, set->nodesetval->nodeTab[i], "string(source/address/@uuid)");
+			assert_string_equal(dom->mdevs[i].uuid, s);
+			free(s);
+		}
+		mdevs += dom->n_mdevs;
+		xmlXPathFreeObject(set);
+
+		set = xmlXPathEvalExpression(BAD_CAST "/domain/metadata/vgpu:vgpu/vgpu:mdev", xp);
+		assert_int_equal(dom->n_meta, set->nodesetval ? set->nodesetval->nodeNr : 0);
+		for (size_t i = 0; i < dom->n_meta; i++) {
+			static const char *const attr[] = { "string(@uuid)", "string(@parent)",
+							    "string(@type)" };
+			const char *got[] = { dom->meta[i].uuid, dom->meta[i].parent, dom->meta[i].type };
+
+			for (size_t a = 0; a < ARRAY_SIZE(attr); a++) {
+				s = xpath_string(xp, set->nodesetval->nodeTab[i], attr[a]);
+				assert_string_equal(got[a], s);
+				free(s);
+			}
+		}
+		metas += dom->n_meta;
+		xmlXPathFreeObject(set);
+		xmlXPathFreeContext(xp);
+		xmlFreeDoc(doc);
+		if (d == 0)
+			assert_string_equal(dom->name, "abc");
+		if (d == 4) {
+			assert_string_equal(dom->name, "\tnest&A\t");
+			assert_string_equal(dom->uuid, "6a1c9f0e-3b1d-4c2e-9a55-5e1f0c2d00a1");
+		}
+		domxml_free(dom);
+	}
+	/* What the documents hold: 01; 06, 07; 09; and 12, 15 in the metadata. */
+	assert_int_equal(mdevs, 4);
+	assert_int_equal(metas, 2);
+#undef MD
+#undef U
+}
+
+
 /* libvirt's own mdev domains (the upstream fixtures, skipped when absent). */
 static const char *const upstream[] = {
 	"hostdev-mdev-display-ramfb.xml", "hostdev-mdev-precreated.xml",
@@ -319,6 +445,7 @@ int main(void)
 		cmocka_unit_test(test_unused_fields_never_refuse),
 		cmocka_unit_test(test_nul_byte_and_size_cap),
 		cmocka_unit_test(test_read_fd_cap),
+		cmocka_unit_test(test_paths_as_xpath),
 	};
 
 	int failed = cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * no-icu.c: libxml2 without its ICU back end, for the static vgpu-hook.
+ * no-icu.c: libxml2 without its ICU back end, for a program that links libxml2.a: the
+ * static vgpu-hook and vgpu-xml (cmake/static-libs.cmake).
  *
  * Debian builds libxml2 with both iconv and ICU: xmlFindCharEncodingHandler() tries its
  * built-in encodings (UTF-8, UTF-16, ISO-8859-1, ASCII), then iconv, and only last ICU.
@@ -10,6 +11,8 @@
  * encoding neither built in nor known to iconv is refused, as by a libxml2 built
  * --without-icu. The others are only ever called on a converter ucnv_open() returned.
  * <unicode/ucnv.h> gives these functions the version suffix of the installed ICU.
+ * They are built with hidden visibility: in vgpu-xml, which can dlopen libvirt and with it
+ * libxml2.so and the real ICU, nothing outside the executable may bind to them.
  */
 #include <unicode/ucnv.h>
 #include <unicode/ucnv_err.h>
