@@ -190,9 +190,11 @@ static enum display_kind display_kind(const char *type)
 	return DISPLAY_UNKNOWN;
 }
 
-/* "0000:00:02.0" or the attributes of a PCI <address>, as "dddd:bb:ss.f"; false if not. */
+/* "0000:00:02.0" or the attributes of a PCI <address>, as "dddd:bb:ss.f"; false if not, or
+ * if a field is past what PCI allows (libvirt's limits, virPCIDeviceAddressIsValid). */
 static bool pci_addr(const char *parent, xmlNodePtr a, char *out, size_t len)
 {
+	static const unsigned long max[4] = { 0xffffffff, 0xff, 0x1f, 0x7 };
 	unsigned long v[4];
 
 	if (parent) {
@@ -218,8 +220,10 @@ static bool pci_addr(const char *parent, xmlNodePtr a, char *out, size_t len)
 				return false;
 		}
 	}
-	snprintf(out, len, "%04lx:%02lx:%02lx.%lx", v[0], v[1], v[2], v[3]);
-	return true;
+	for (int i = 0; i < 4; i++)
+		if (v[i] > max[i])
+			return false;
+	return snprintf(out, len, "%04lx:%02lx:%02lx.%lx", v[0], v[1], v[2], v[3]) < (int)len;
 }
 
 /* The PCI hostdev that passes @parent through whole (GVT-d), or NULL. */
