@@ -254,7 +254,16 @@ int plan_print(struct run *run)
 				 "free; from %s)", run->name, a->uuid, a->where.type,
 				 a->where.parent, a->where.available,
 				 placement_source_name(a->spec->source));
-			break;
+			if (a->where.available)
+				break;
+			/* The real call still writes `create` (available_instances is advisory:
+			 * the kernel decides, and its errno is the clearest answer), but it
+			 * would fail now: say so, so that --doctor and --status say "cannot". */
+			log_line(run->dry, "", line);
+			fail(run, "%s: vGPU %s: %s on %s has no free instance now "
+			     "(available_instances 0): the kernel would refuse the create",
+			     run->name, a->uuid, a->where.type, a->where.parent);
+			return 1;
 		case ACTION_REFUSE:
 			log_err("%s", run->err);
 			return 1;

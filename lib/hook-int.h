@@ -123,7 +123,9 @@ int decide_prepare(struct run *run);
 int decide_release(struct run *run);
 
 /* plan_print: the dry run: print run->plan to run->dry, one line per action (a refusal is
- * logged, as the real call logs it). Returns 1 when the plan ends in a refusal, else 0. */
+ * logged, as the real call logs it). Returns 1 when the plan ends in a refusal, or when a
+ * create would find its type with no free instance (the real call would get the kernel's
+ * ENOSPC or EUSERS; run->err says which type), else 0. */
 int plan_print(struct run *run);
 
 /* plan_free: free what @plan owns; it is zeroed. */

@@ -512,6 +512,45 @@ static void test_dry_run_counts_what_it_takes(void **state)
 	free(xml);
 }
 
+/* A dry run whose create finds its type with no free instance says it would fail: the real
+ * call would get the kernel's errno (--doctor and --status answer "cannot start now"). */
+static void test_dry_run_full_type_would_fail(void **state)
+{
+	struct fx *fx = *state;
+	char *out = tu_fmt("%s/plan", fx->tmp), *plan, *xml, *conf;
+	FILE *f;
+
+	conf = tu_fmt("[defaults]\nsysfs_root = %s\nstate_dir = %s\nparent = " GVT "\n"
+		      "type = i915-GVTg_V5_4\n", fx->root, fx->state);
+	tu_write_file(fx->conf, conf);
+	free(conf);
+	xml = tu_fmt("<domain><name>four</name><uuid>" ONE_UUID "</uuid><devices>"
+		     "%s%s%s%s</devices></domain>",
+		     "<hostdev mode='subsystem' type='mdev'><source><address uuid='" U1
+		     "'/></source></hostdev>",
+		     "<hostdev mode='subsystem' type='mdev'><source><address uuid='" U2
+		     "'/></source></hostdev>",
+		     "<hostdev mode='subsystem' type='mdev'><source><address uuid='"
+		     "11111111-2222-4333-8444-000000000003'/></source></hostdev>",
+		     "<hostdev mode='subsystem' type='mdev'><source><address uuid='"
+		     "11111111-2222-4333-8444-000000000004'/></source></hostdev>");
+	f = fopen(out, "w+e");
+	assert_non_null(f);
+	fx->env.plan_out = f;
+	assert_int_equal(call_xml(fx, "four", "prepare", "begin", "-", xml), 1);
+	fclose(f);
+	fx->env.plan_out = NULL;
+	plan = tu_read_file(out);
+	assert_non_null(strstr(plan, "000000000003: i915-GVTg_V5_4 on " GVT " (1 free"));
+	assert_non_null(strstr(plan, "000000000004: i915-GVTg_V5_4 on " GVT " (0 free"));
+	assert_non_null(strstr(plan, "four: would fail: four: vGPU "
+			       "11111111-2222-4333-8444-000000000004: i915-GVTg_V5_4 on " GVT
+			       " has no free instance now"));
+	free(plan);
+	free(out);
+	free(xml);
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -535,6 +574,7 @@ int main(void)
 		T(test_hints_fit_the_parent),
 		T(test_eexist_while_remove_waits),
 		T(test_dry_run_counts_what_it_takes),
+		T(test_dry_run_full_type_would_fail),
 	};
 
 	int failed = cmocka_run_group_tests(tests, NULL, NULL);
