@@ -6,7 +6,7 @@
 # it) bind to their own code, never to the copy in the executable or to lib/no-icu.c.
 # Usage: xml-link.sh VGPU_XML STATIC(ON|OFF)
 set -u
-. "$(dirname "$0")/../hook/lib.sh"
+. "$(dirname "$0")/../lib/check.sh"
 [ "$2" = ON ] || [ "$2" = TRUE ] || skip "vgpu-xml is linked against libxml2.so in this build"
 command -v nm >/dev/null && command -v readelf >/dev/null || skip "nm or readelf not found (binutils)"
 needed=$(LC_ALL=C readelf -d "$1" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p' | sort | paste -sd' ' -)
