@@ -471,27 +471,40 @@ static void test_eexist_while_remove_waits(void **state)
 	free(dir);
 }
 
+/* The config's [defaults]: the GVT-g parent, the type preference list @types. */
+static void write_gvt_conf(struct fx *fx, const char *types)
+{
+	char *conf = tu_fmt("[defaults]\nsysfs_root = %s\nstate_dir = %s\nparent = " GVT "\n"
+			    "type = %s\n", fx->root, fx->state, types);
+
+	tu_write_file(fx->conf, conf);
+	free(conf);
+}
+
+/* Domain "four" with four mdevs: U1, U2, then ...0003 and ...0004. Caller frees. */
+static char *four_vgpus_xml(void)
+{
+	return tu_fmt("<domain><name>four</name><uuid>" ONE_UUID "</uuid><devices>"
+		      "%s%s%s%s</devices></domain>",
+		      "<hostdev mode='subsystem' type='mdev'><source><address uuid='" U1
+		      "'/></source></hostdev>",
+		      "<hostdev mode='subsystem' type='mdev'><source><address uuid='" U2
+		      "'/></source></hostdev>",
+		      "<hostdev mode='subsystem' type='mdev'><source><address uuid='"
+		      "11111111-2222-4333-8444-000000000003'/></source></hostdev>",
+		      "<hostdev mode='subsystem' type='mdev'><source><address uuid='"
+		      "11111111-2222-4333-8444-000000000004'/></source></hostdev>");
+}
+
 /* --dry-run with a preference list counts what the same call takes. */
 static void test_dry_run_counts_what_it_takes(void **state)
 {
 	struct fx *fx = *state;
-	char *out = tu_fmt("%s/plan", fx->tmp), *plan, *xml, *conf;
+	char *out = tu_fmt("%s/plan", fx->tmp), *plan, *xml;
 	FILE *f;
 
-	conf = tu_fmt("[defaults]\nsysfs_root = %s\nstate_dir = %s\nparent = " GVT "\n"
-		      "type = i915-GVTg_V5_4 i915-GVTg_V5_8\n", fx->root, fx->state);
-	tu_write_file(fx->conf, conf);
-	free(conf);
-	xml = tu_fmt("<domain><name>four</name><uuid>" ONE_UUID "</uuid><devices>"
-		     "%s%s%s%s</devices></domain>",
-		     "<hostdev mode='subsystem' type='mdev'><source><address uuid='" U1
-		     "'/></source></hostdev>",
-		     "<hostdev mode='subsystem' type='mdev'><source><address uuid='" U2
-		     "'/></source></hostdev>",
-		     "<hostdev mode='subsystem' type='mdev'><source><address uuid='"
-		     "11111111-2222-4333-8444-000000000003'/></source></hostdev>",
-		     "<hostdev mode='subsystem' type='mdev'><source><address uuid='"
-		     "11111111-2222-4333-8444-000000000004'/></source></hostdev>");
+	write_gvt_conf(fx, "i915-GVTg_V5_4 i915-GVTg_V5_8");
+	xml = four_vgpus_xml();
 	f = fopen(out, "w+e");
 	assert_non_null(f);
 	fx->env.plan_out = f;
@@ -517,23 +530,11 @@ static void test_dry_run_counts_what_it_takes(void **state)
 static void test_dry_run_full_type_would_fail(void **state)
 {
 	struct fx *fx = *state;
-	char *out = tu_fmt("%s/plan", fx->tmp), *plan, *xml, *conf;
+	char *out = tu_fmt("%s/plan", fx->tmp), *plan, *xml;
 	FILE *f;
 
-	conf = tu_fmt("[defaults]\nsysfs_root = %s\nstate_dir = %s\nparent = " GVT "\n"
-		      "type = i915-GVTg_V5_4\n", fx->root, fx->state);
-	tu_write_file(fx->conf, conf);
-	free(conf);
-	xml = tu_fmt("<domain><name>four</name><uuid>" ONE_UUID "</uuid><devices>"
-		     "%s%s%s%s</devices></domain>",
-		     "<hostdev mode='subsystem' type='mdev'><source><address uuid='" U1
-		     "'/></source></hostdev>",
-		     "<hostdev mode='subsystem' type='mdev'><source><address uuid='" U2
-		     "'/></source></hostdev>",
-		     "<hostdev mode='subsystem' type='mdev'><source><address uuid='"
-		     "11111111-2222-4333-8444-000000000003'/></source></hostdev>",
-		     "<hostdev mode='subsystem' type='mdev'><source><address uuid='"
-		     "11111111-2222-4333-8444-000000000004'/></source></hostdev>");
+	write_gvt_conf(fx, "i915-GVTg_V5_4");
+	xml = four_vgpus_xml();
 	f = fopen(out, "w+e");
 	assert_non_null(f);
 	fx->env.plan_out = f;
