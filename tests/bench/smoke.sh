@@ -16,6 +16,10 @@ for t in hyperfine gnuplot valgrind xmllint xmlstarlet virt-xml virt-xml-validat
 	command -v "$t" >/dev/null || skip "$t missing (scripts/install-deps --with-libvirtd)"
 done
 [ -x /usr/bin/time ] || skip "GNU time missing (scripts/install-deps --with-libvirtd)"
+# bench/run counts instructions with callgrind, and valgrind cannot run a program built with
+# AddressSanitizer; the developer build runs this check.
+! grep -q '^VGPU_SANITIZE:BOOL=ON' "$B/CMakeCache.txt" 2>/dev/null ||
+	skip "an ASan build: valgrind cannot run it (bench/run counts instructions with callgrind)"
 
 T=$(mktemp -d /tmp/vgpu-bench-smoke.XXXXXX)
 trap 'rm -rf "$T"' EXIT
