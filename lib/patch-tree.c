@@ -195,8 +195,11 @@ int place(struct ctx *c, xmlNodePtr parent, xmlNodePtr after, xmlNodePtr n)
 	char ind[192], pind[128];
 
 	if (!c->unit[0]) {
+		/* No indentation to keep: never after a blank, which drop() would take along. */
 		if (ref)
 			link_after(ref, n);
+		else if (parent->children)
+			link_before(parent->children, n);
 		else
 			link_last(parent, n);
 		return 0;
@@ -239,7 +242,7 @@ int place_before(struct ctx *c, xmlNodePtr ref, xmlNodePtr n)
 	char ind[128];
 
 	if (!c->unit[0]) {
-		link_before(ref, n);
+		link_before(at, n);   /* before the blank, as below: drop() leaves it */
 		return 0;
 	}
 	indent_of(ref, ind, sizeof(ind));
