@@ -26,7 +26,7 @@ static int fail(struct ctx *c, int r, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(c->err, c->errlen, fmt, ap);
 	va_end(ap);
-	domxml_one_line(c->err);
+	str_one_line(c->err);
 	return r;
 }
 

@@ -48,7 +48,7 @@ int addf(struct strv *sv, const char *fmt, ...)
 	va_end(ap);
 	if (r < 0)
 		return -ENOMEM;
-	domxml_one_line(s);   /* it may quote a value of the document */
+	str_one_line(s);   /* it may quote a value of the document */
 	r = strv_add(sv, s);
 	free(s);
 	return r;

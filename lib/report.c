@@ -355,7 +355,7 @@ int report_guests(const char *config_path, const char *dir, char *const *files, 
 			header = true;
 		}
 		if (status < 0) {
-			domxml_one_line(err);
+			str_one_line(err);
 			fprintf(out, "%-*s  ?      no: %s\n", w, label, *err ? err : strerror(-status));
 			bad++;
 			goto next;
@@ -375,7 +375,7 @@ int report_guests(const char *config_path, const char *dir, char *const *files, 
 		status = hook_run(&env, dom->name, "prepare", "begin", "-", fd, err, sizeof(err));
 		fclose(f);
 		if (status) {
-			domxml_one_line(err);
+			str_one_line(err);
 			bad++;
 		}
 		fprintf(out, "%-*s  %-5zu  %s\n", w, dom->name, dom->n_mdevs,

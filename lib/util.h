@@ -40,8 +40,6 @@ int path_fmt(char *buf, size_t len, const char *fmt, ...) __attribute__((format(
  */
 void str_one_line(char *msg);
 
-/* The old name, until lib/patch*.c and hook/report.c lose their last calls (issue 12). */
-#define domxml_one_line(msg) str_one_line(msg)
 
 /*
  * uuid_canonical: whether @s is a UUID written in its canonical form: 36 characters,

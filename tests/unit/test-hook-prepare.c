@@ -496,22 +496,33 @@ static char *four_vgpus_xml(void)
 		      "11111111-2222-4333-8444-000000000004'/></source></hostdev>");
 }
 
+/* Domain "four"'s prepare as a dry run: asserts its exit @status, returns the plan it
+ * printed (caller frees). */
+static char *dry_prepare(struct fx *fx, const char *xml, int status)
+{
+	char *out = tu_fmt("%s/plan", fx->tmp), *plan;
+	FILE *f = fopen(out, "w+e");
+
+	assert_non_null(f);
+	fx->env.plan_out = f;
+	assert_int_equal(call_xml(fx, "four", "prepare", "begin", "-", xml), status);
+	fclose(f);
+	fx->env.plan_out = NULL;
+	plan = tu_read_file(out);
+	assert_non_null(plan);
+	free(out);
+	return plan;
+}
+
 /* --dry-run with a preference list counts what the same call takes. */
 static void test_dry_run_counts_what_it_takes(void **state)
 {
 	struct fx *fx = *state;
-	char *out = tu_fmt("%s/plan", fx->tmp), *plan, *xml;
-	FILE *f;
+	char *plan, *xml;
 
 	write_gvt_conf(fx, "i915-GVTg_V5_4 i915-GVTg_V5_8");
 	xml = four_vgpus_xml();
-	f = fopen(out, "w+e");
-	assert_non_null(f);
-	fx->env.plan_out = f;
-	assert_int_equal(call_xml(fx, "four", "prepare", "begin", "-", xml), 0);
-	fclose(f);
-	fx->env.plan_out = NULL;
-	plan = tu_read_file(out);
+	plan = dry_prepare(fx, xml, 0);
 	assert_non_null(strstr(plan, "would create vGPU " U1 ": i915-GVTg_V5_4 on " GVT " (3 free"));
 	assert_non_null(strstr(plan, "would create vGPU " U2 ": i915-GVTg_V5_4 on " GVT " (2 free"));
 	assert_non_null(strstr(plan, "000000000003: i915-GVTg_V5_4 on " GVT " (1 free"));
@@ -521,7 +532,6 @@ static void test_dry_run_counts_what_it_takes(void **state)
 	assert_true(tu_log_has("created vGPU 11111111-2222-4333-8444-000000000004: "
 			       "i915-GVTg_V5_8"));
 	free(plan);
-	free(out);
 	free(xml);
 }
 
@@ -530,25 +540,17 @@ static void test_dry_run_counts_what_it_takes(void **state)
 static void test_dry_run_full_type_would_fail(void **state)
 {
 	struct fx *fx = *state;
-	char *out = tu_fmt("%s/plan", fx->tmp), *plan, *xml;
-	FILE *f;
+	char *plan, *xml;
 
 	write_gvt_conf(fx, "i915-GVTg_V5_4");
 	xml = four_vgpus_xml();
-	f = fopen(out, "w+e");
-	assert_non_null(f);
-	fx->env.plan_out = f;
-	assert_int_equal(call_xml(fx, "four", "prepare", "begin", "-", xml), 1);
-	fclose(f);
-	fx->env.plan_out = NULL;
-	plan = tu_read_file(out);
+	plan = dry_prepare(fx, xml, 1);
 	assert_non_null(strstr(plan, "000000000003: i915-GVTg_V5_4 on " GVT " (1 free"));
 	assert_non_null(strstr(plan, "000000000004: i915-GVTg_V5_4 on " GVT " (0 free"));
 	assert_non_null(strstr(plan, "four: would fail: four: vGPU "
 			       "11111111-2222-4333-8444-000000000004: i915-GVTg_V5_4 on " GVT
 			       " has no free instance now"));
 	free(plan);
-	free(out);
 	free(xml);
 }
 
