@@ -92,10 +92,50 @@ struct dtd_guard {
 	int line;
 };
 
+/*
+ * The tree of what domxml_parse() reads, and nothing more. The parser reads and checks the
+ * whole document either way; these SAX callbacks decide which of what it reports becomes a
+ * node. An element is kept when it lies on one of the paths the walk below follows, and
+ * then libxml2's own handler (xmlSAX2StartElementNs) builds it with its attributes, as for
+ * any tree: namespaces, attribute values and the string value of a kept node are libxml2's.
+ * Any other element and everything inside it gets no node. Since every ancestor of a kept
+ * element is kept, its namespace declarations are all in the tree. Text is kept only within
+ * /domain/name and /domain/uuid, the two elements whose string value is read; comments and
+ * processing instructions, which no string value includes, are never kept.
+ *
+ * The paths, as XPath selects them: /domain/name and /domain/uuid with all inside them,
+ * /domain/devices/hostdev/source/address, /domain/metadata/vgpu:vgpu/vgpu:mdev. An
+ * unprefixed step selects an element in no namespace, which SAX reports with no URI and
+ * no prefix (an undeclared prefix comes with the prefix and no URI, and is kept in the
+ * element's name, "p:name", by xmlSAX2StartElementNs); "vgpu:" selects the URI
+ * DOMXML_NS_VGPU, whatever the prefix.
+ */
+enum kept {
+	KEPT_NONE,       /* the document: no element yet */
+	KEPT_ROOT,       /* the root element, whatever its name (parse_doc() checks it) */
+	KEPT_TEXT,       /* /domain/name or /domain/uuid, or within it */
+	KEPT_DEVICES,
+	KEPT_HOSTDEV,
+	KEPT_SOURCE,
+	KEPT_ADDRESS,
+	KEPT_METADATA,
+	KEPT_VGPU,
+	KEPT_MDEV,
+};
+
+/* What the parser's callbacks keep, at ctxt->_private: the guard's verdict and, for
+ * domxml_parse(), where the parse is in the tree of what it reads (above). */
+struct parse_state {
+	struct dtd_guard guard;
+	enum kept kept;           /* what the innermost kept element is */
+	size_t text_depth;        /* how deep within /domain/name or /domain/uuid */
+	size_t skip_depth;        /* how deep within an element that is not kept, or 0 */
+};
+
 static void dtd_refuse(void *ctx, const char *what)
 {
 	xmlParserCtxtPtr ctxt = ctx;
-	struct dtd_guard *g = ctxt->_private;
+	struct dtd_guard *g = &((struct parse_state *)ctxt->_private)->guard;
 
 	if (!g->refused) {
 		g->refused = what;
@@ -173,34 +213,134 @@ static xmlParserInputPtr guard_resolve(void *ctx, const xmlChar *public_id,
 	return NULL;
 }
 
-/* Whether text in @node (the element being parsed) lies within /domain/name or
- * /domain/uuid, the only texts domxml_parse() reads: an element child of the root element
- * named so, in no namespace, as the walk below selects them. */
-static bool text_wanted(const xmlNode *node)
+/* What the child element (@localname, @prefix, @uri) of the innermost kept element @parent
+ * is, or KEPT_NONE when it is not kept. */
+static enum kept kept_child(enum kept parent, const xmlChar *localname,
+			    const xmlChar *prefix, const xmlChar *uri)
 {
-	const xmlNode *a = node;
+	const char *name = (const char *)localname;
+	bool plain = !prefix && !uri;
+	bool vgpu = uri && xmlStrEqual(uri, BAD_CAST DOMXML_NS_VGPU);
 
-	if (!a)
-		return false;
-	/* Up to the ancestor that is a child of the root element. */
-	while (a->parent && a->parent->type == XML_ELEMENT_NODE && a->parent->parent &&
-	       a->parent->parent->type == XML_ELEMENT_NODE)
-		a = a->parent;
-	if (!a->parent || a->parent->type != XML_ELEMENT_NODE || a->ns)
-		return false;
-	return xmlStrEqual(a->name, BAD_CAST "name") || xmlStrEqual(a->name, BAD_CAST "uuid");
+	switch (parent) {
+	case KEPT_NONE:
+		return KEPT_ROOT;
+	case KEPT_ROOT:
+		if (!plain)
+			return KEPT_NONE;
+		if (strcmp(name, "name") == 0 || strcmp(name, "uuid") == 0)
+			return KEPT_TEXT;
+		if (strcmp(name, "devices") == 0)
+			return KEPT_DEVICES;
+		return strcmp(name, "metadata") == 0 ? KEPT_METADATA : KEPT_NONE;
+	case KEPT_TEXT:
+		return KEPT_TEXT;
+	case KEPT_DEVICES:
+		return plain && strcmp(name, "hostdev") == 0 ? KEPT_HOSTDEV : KEPT_NONE;
+	case KEPT_HOSTDEV:
+		return plain && strcmp(name, "source") == 0 ? KEPT_SOURCE : KEPT_NONE;
+	case KEPT_SOURCE:
+		return plain && strcmp(name, "address") == 0 ? KEPT_ADDRESS : KEPT_NONE;
+	case KEPT_METADATA:
+		return vgpu && strcmp(name, "vgpu") == 0 ? KEPT_VGPU : KEPT_NONE;
+	case KEPT_VGPU:
+		return vgpu && strcmp(name, "mdev") == 0 ? KEPT_MDEV : KEPT_NONE;
+	case KEPT_ADDRESS:
+	case KEPT_MDEV:
+		break;
+	}
+	return KEPT_NONE;
+}
+
+/* The kept element around the innermost kept element @k, which is ended; @text_depth is
+ * what is left of the depth within /domain/name or /domain/uuid. */
+static enum kept kept_parent(enum kept k, size_t text_depth)
+{
+	switch (k) {
+	case KEPT_TEXT:
+		return text_depth ? KEPT_TEXT : KEPT_ROOT;
+	case KEPT_ADDRESS:
+		return KEPT_SOURCE;
+	case KEPT_SOURCE:
+		return KEPT_HOSTDEV;
+	case KEPT_HOSTDEV:
+		return KEPT_DEVICES;
+	case KEPT_MDEV:
+		return KEPT_VGPU;
+	case KEPT_VGPU:
+		return KEPT_METADATA;
+	case KEPT_DEVICES:
+	case KEPT_METADATA:
+		return KEPT_ROOT;
+	case KEPT_ROOT:
+	case KEPT_NONE:
+		break;
+	}
+	return KEPT_NONE;
+}
+
+static void values_start(void *ctx, const xmlChar *localname, const xmlChar *prefix,
+			 const xmlChar *uri, int nb_namespaces, const xmlChar **namespaces,
+			 int nb_attributes, int nb_defaulted, const xmlChar **attributes)
+{
+	struct parse_state *st = ((xmlParserCtxtPtr)ctx)->_private;
+	enum kept k;
+
+	if (st->skip_depth) {
+		st->skip_depth++;
+		return;
+	}
+	k = kept_child(st->kept, localname, prefix, uri);
+	if (k == KEPT_NONE) {
+		st->skip_depth = 1;
+		return;
+	}
+	st->kept = k;
+	if (k == KEPT_TEXT)
+		st->text_depth++;
+	xmlSAX2StartElementNs(ctx, localname, prefix, uri, nb_namespaces, namespaces,
+			      nb_attributes, nb_defaulted, attributes);
+}
+
+static void values_end(void *ctx, const xmlChar *localname, const xmlChar *prefix,
+		       const xmlChar *uri)
+{
+	struct parse_state *st = ((xmlParserCtxtPtr)ctx)->_private;
+
+	if (st->skip_depth) {
+		st->skip_depth--;
+		return;
+	}
+	if (st->kept == KEPT_TEXT)
+		st->text_depth--;
+	st->kept = kept_parent(st->kept, st->text_depth);
+	xmlSAX2EndElementNs(ctx, localname, prefix, uri);
 }
 
 static void values_characters(void *ctx, const xmlChar *ch, int len)
 {
-	if (text_wanted(((xmlParserCtxtPtr)ctx)->node))
+	struct parse_state *st = ((xmlParserCtxtPtr)ctx)->_private;
+
+	if (st->text_depth && !st->skip_depth)
 		xmlSAX2Characters(ctx, ch, len);
 }
 
 static void values_cdata(void *ctx, const xmlChar *ch, int len)
 {
-	if (text_wanted(((xmlParserCtxtPtr)ctx)->node))
+	struct parse_state *st = ((xmlParserCtxtPtr)ctx)->_private;
+
+	if (st->text_depth && !st->skip_depth)
 		xmlSAX2CDataBlock(ctx, ch, len);
+}
+
+static void values_comment(void *ctx, const xmlChar *value)
+{
+	(void)ctx, (void)value;
+}
+
+static void values_pi(void *ctx, const xmlChar *target, const xmlChar *data)
+{
+	(void)ctx, (void)target, (void)data;
 }
 
 /* What the parsed document's DTD defines, as libxml2 holds it, or NULL when nothing. */
@@ -226,16 +366,16 @@ static const char *dtd_declares(const xmlDoc *d)
 }
 
 /*
- * domxml_parse_doc(), and for domxml_parse() with @values_only: a tree of what it reads and
- * nothing more, at 20% fewer instructions. The text outside /domain/name and /domain/uuid
- * (indentation, mostly: half the nodes of a domain XML) gets no node, and a short text is
- * kept in its node (XML_PARSE_COMPACT) instead of in a string of its own. The parse is the
- * same, with the same errors: only what the tree keeps of it differs.
+ * domxml_parse_doc(), and for domxml_parse() with @values_only: the tree of what it reads
+ * and nothing more (the callbacks above), a few dozen nodes where the whole document has
+ * hundreds, and a short text kept in its node (XML_PARSE_COMPACT) instead of in a string of
+ * its own. The parse is the same, with the same errors: only what the tree keeps of it
+ * differs.
  */
 static int parse_doc(const char *buf, size_t len, const char *what, unsigned flags,
 		     bool values_only, xmlDocPtr *doc, char *err, size_t errlen)
 {
-	struct dtd_guard guard = { NULL, 0 };
+	struct parse_state st = { { NULL, 0 }, KEPT_NONE, 0, 0 };
 	xmlParserCtxtPtr ctxt;
 	xmlNodePtr root;
 	xmlDocPtr d;
@@ -274,7 +414,7 @@ static int parse_doc(const char *buf, size_t len, const char *what, unsigned fla
 		return -ENOMEM;
 	}
 	/* The context's own copy of the SAX2 handlers: nothing global is changed. */
-	ctxt->_private = &guard;
+	ctxt->_private = &st;
 	ctxt->sax->internalSubset = guard_internal_subset;
 	ctxt->sax->externalSubset = guard_external_subset;
 	ctxt->sax->entityDecl = guard_entity;
@@ -285,20 +425,24 @@ static int parse_doc(const char *buf, size_t len, const char *what, unsigned fla
 	ctxt->sax->getParameterEntity = guard_parameter_entity;
 	ctxt->sax->resolveEntity = guard_resolve;
 	if (values_only) {
+		ctxt->sax->startElementNs = values_start;
+		ctxt->sax->endElementNs = values_end;
 		ctxt->sax->characters = values_characters;
 		ctxt->sax->ignorableWhitespace = values_characters;
 		ctxt->sax->cdataBlock = values_cdata;
+		ctxt->sax->comment = values_comment;
+		ctxt->sax->processingInstruction = values_pi;
 	}
 	d = xmlCtxtReadMemory(ctxt, buf, (int)len, NULL, NULL,
 			      XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING |
 			      (values_only ? XML_PARSE_COMPACT : 0));
-	if (guard.refused) {
+	if (st.guard.refused) {
 		char msg[128];
 
 		/* Stopped by the guard: whatever was built is partial. */
 		snprintf(msg, sizeof(msg), "a DOCTYPE is not allowed in a domain XML when it %s",
-			 guard.refused);
-		set_err(err, errlen, what, guard.line, msg);
+			 st.guard.refused);
+		set_err(err, errlen, what, st.guard.line, msg);
 		xmlFreeDoc(d);
 		xmlFreeParserCtxt(ctxt);
 		return -EINVAL;

@@ -339,6 +339,18 @@ static void test_paths_as_xpath(void **state)
 		 * tree of only what is read (parse_doc's values_only) keeps them */
 		"<domain>text <x>of</x> the root<name>\tn<i>e<b>s</b></i><!-- c -->t&amp;&#65;\t</name>"
 		"<uuid><u>6a1c9f0e-3b1d-4c2e-</u>9a55-<![CDATA[5e1f0c2d00a1]]></uuid></domain>",
+		/* what the tree of only what is read leaves out, next to what it keeps: a
+		 * <name> and mdevs inside elements that are not kept, an undeclared prefix, a
+		 * processing instruction in <name>, the vgpu namespace as the default one and
+		 * declared on an element that is not kept */
+		"<domain><x><name>inner</name><devices>" MD(U("16")) "</devices></x>"
+		"<p:name>undeclared</p:name><name>a<?pi x?>b<c:d xmlns:c='urn:c'>c</c:d></name>"
+		"<devices><disk><hostdev mode='subsystem' type='mdev'><source><address uuid='" U("17") "'/>"
+		"</source></hostdev></disk>text" MD(U("18")) "<hostdev mode='subsystem' type='mdev'>"
+		"<driver/><source><disk/><address uuid='" U("19") "'/></source></hostdev></devices>"
+		"<metadata><other xmlns:v='urn:vgpu-hook:1'><v:vgpu><v:mdev uuid='" U("20") "'/></v:vgpu>"
+		"</other><vgpu xmlns='urn:vgpu-hook:1'><mdev uuid='" U("21") "' parent='p' type='t'>"
+		"<x/></mdev></vgpu></metadata></domain>",
 	};
 	size_t mdevs = 0, metas = 0;
 
@@ -397,11 +409,13 @@ static void test_paths_as_xpath(void **state)
 			assert_string_equal(dom->name, "\tnest&A\t");
 			assert_string_equal(dom->uuid, "6a1c9f0e-3b1d-4c2e-9a55-5e1f0c2d00a1");
 		}
+		if (d == 5)
+			assert_string_equal(dom->name, "abc");
 		domxml_free(dom);
 	}
-	/* What the documents hold: 01; 06, 07; 09; and 12, 15 in the metadata. */
-	assert_int_equal(mdevs, 4);
-	assert_int_equal(metas, 2);
+	/* What the documents hold: 01; 06, 07; 09; 18, 19; and 12, 15, 21 in the metadata. */
+	assert_int_equal(mdevs, 6);
+	assert_int_equal(metas, 3);
 #undef MD
 #undef U
 }
