@@ -314,10 +314,8 @@ int main(int argc, char **argv)
 		hook_env_init(&env, path);
 		if (mode == MODE_RECLAIM)
 			env.reclaim_idle_s = HOOK_RECLAIM_IDLE_S;
-		status = hook_cleanup(&env, stdout, err, sizeof(err));
-		if (status)
-			log_line(stderr, "vgpu-hook: ", err);
-		return status;
+		/* A failure is on stderr already: the log echoes it there, as for --dry-run. */
+		return hook_cleanup(&env, stdout, err, sizeof(err));
 	}
 	case MODE_FORGET:
 	case MODE_TYPES:

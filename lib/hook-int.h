@@ -93,7 +93,8 @@ void fail(struct run *run, const char *fmt, ...) __attribute__((format(printf, 2
 /* lock_wait_ms: how long to wait for the lock: in a release, no longer than its deadline. */
 unsigned lock_wait_ms(const struct run *run);
 
-/* note: log the formatted line at @prio, and write it to run->out when set (--cleanup). */
+/* note: log the formatted line at @prio, and write it to run->out when set (--cleanup):
+ * then to syslog only, not to stderr as well. */
 void note(struct run *run, int prio, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /* decide.c: never changes sysfs or a record, never waits for the lock. */

@@ -68,14 +68,16 @@ void note(struct run *run, int prio, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	if (prio <= LOG_ERR)
+	/* A host tool's report says it on stdout: not on stderr again. */
+	if (run->out) {
+		log_quiet(prio, "%s", msg);
+		log_line(run->out, "", msg);
+	} else if (prio <= LOG_ERR)
 		log_err("%s", msg);
 	else if (prio == LOG_WARNING)
 		log_warn("%s", msg);
 	else
 		log_info("%s", msg);
-	if (run->out)
-		log_line(run->out, "", msg);
 }
 
 static int load_config(struct run *run)

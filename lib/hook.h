@@ -79,7 +79,8 @@ int hook_run(const struct hook_env *env, const char *name, const char *op, const
  * would (removed unless a process holds it: then left, pending). One line per record goes
  * to @out.
  * Bounded by release_timeout like a release. Returns the exit status: 0, or 1 when the
- * config, the state directory or the lock cannot be had (the line in @err).
+ * config, the state directory or the lock cannot be had (the line in @err, also logged:
+ * on stderr when log_open() was asked for it).
  */
 int hook_cleanup(const struct hook_env *env, FILE *out, char *err, size_t errlen);
 

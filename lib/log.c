@@ -23,14 +23,11 @@ void log_set_fn(log_fn fn, void *opaque)
 	log_hook_opaque = opaque;
 }
 
-void log_msg(int priority, const char *fmt, ...)
+static void log_v(int priority, bool echo, const char *fmt, va_list ap)
 {
 	char msg[MSG_LINE_MAX];
-	va_list ap;
 
-	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
 	str_one_line(msg);
 
 	if (log_hook) {
@@ -38,8 +35,26 @@ void log_msg(int priority, const char *fmt, ...)
 		return;
 	}
 	syslog(priority, "%s", msg);
-	if (log_stderr && priority <= LOG_INFO)
+	if (echo && log_stderr && priority <= LOG_INFO)
 		fprintf(stderr, "%s: %s\n", log_ident, msg);
+}
+
+void log_msg(int priority, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_v(priority, true, fmt, ap);
+	va_end(ap);
+}
+
+void log_quiet(int priority, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_v(priority, false, fmt, ap);
+	va_end(ap);
 }
 
 void log_line(FILE *f, const char *prefix, const char *msg)

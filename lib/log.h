@@ -35,6 +35,10 @@ void log_set_fn(log_fn fn, void *opaque);
  * @priority is a syslog priority (LOG_ERR...). */
 void log_msg(int priority, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* log_quiet: log_msg() to syslog (or the log_set_fn() sink) and never to stderr: for a
+ * message that its caller writes to its own output as well, a host tool's report line. */
+void log_quiet(int priority, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 /*
  * log_line: write @prefix, then @msg made one line, then a newline, to @f: the hook's line
  * on stderr, a dry run's line, a host tool's error. A @msg that fills a MSG_LINE_MAX buffer

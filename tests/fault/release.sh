@@ -175,6 +175,13 @@ check_has "tool: --cleanup keeps a running guest's" "$out" "vGPU $(uuid 9) ($TY 
 kill "$hp"; wait "$hp" 2>/dev/null
 tool --cleanup
 check_has "tool: --cleanup once let go" "$out" "removed vGPU $(uuid 8)"
+check_eq "tool: --cleanup says it once, on stdout, not on stderr too" "$err" ""
+printf '[defaults]\nbogus = 1\n' >"$T/bad.conf"
+chmod 0600 "$T/bad.conf"
+out=$($HOOK_WRAPPER "$HOOK" --config "$T/bad.conf" --cleanup 2>&1); rc=$?
+check_eq "tool: --cleanup with a bad config" "$rc" 1
+check_has "tool: --cleanup says why" "$out" "bad.conf:2: unknown key 'bogus'"
+check_eq "tool: --cleanup says it once" "$(printf '%s\n' "$out" | wc -l)" 1
 check "tool: the vGPU is gone" test ! -e "$M/bus/mdev/devices/$(uuid 8)"
 tool --forget "$(uuid 9)"
 check_eq "tool: --forget" "$rc" 0
