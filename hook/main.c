@@ -314,8 +314,10 @@ int main(int argc, char **argv)
 		hook_env_init(&env, path);
 		if (mode == MODE_RECLAIM)
 			env.reclaim_idle_s = HOOK_RECLAIM_IDLE_S;
-		/* A failure is on stderr already: the log echoes it there, as for --dry-run. */
-		return hook_cleanup(&env, stdout, err, sizeof(err));
+		status = hook_cleanup(&env, stdout, err, sizeof(err));
+		if (status)
+			log_line(stderr, "vgpu-hook: ", err);
+		return status;
 	}
 	case MODE_FORGET:
 	case MODE_TYPES:

@@ -87,7 +87,8 @@ void run_free(struct run *run);
 /* now_ms: the monotonic clock, in milliseconds. */
 long long now_ms(void);
 
-/* fail: set run->err to the formatted line, and log it (LOG_ERR). */
+/* fail: set run->err to the formatted line, and log it (LOG_ERR) to syslog only: the caller
+ * of hook_run() or hook_cleanup() prints the line, so it is not echoed to stderr too. */
 void fail(struct run *run, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* lock_wait_ms: how long to wait for the lock: in a release, no longer than its deadline. */

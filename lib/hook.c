@@ -57,7 +57,8 @@ void fail(struct run *run, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(run->err, run->errlen, fmt, ap);
 	va_end(ap);
-	log_err("%s", run->err);
+	/* Syslog only: the caller prints run->err itself, once (hook.h). */
+	log_quiet(LOG_ERR, "%s", run->err);
 }
 
 void note(struct run *run, int prio, const char *fmt, ...)

@@ -63,7 +63,9 @@ void hook_env_init(struct hook_env *env, const char *path);
  * (@extra may be "-", a shutoff reason such as "destroyed" or "from snapshot"). The domain
  * XML is read from @in_fd, only for `prepare begin` and `release end`.
  * On failure @err (@errlen bytes) holds the one line for stderr, without the program name
- * and without a newline, e.g. "win10: cannot create vGPU 3c0c...: ...".
+ * and without a newline, e.g. "win10: cannot create vGPU 3c0c...: ...", logged to syslog
+ * but not to stderr: the caller prints it (with @env->plan_out, hook_run() itself writes
+ * it there as "NAME: would fail: LINE").
  * Returns the exit status: 0, or 1 (only `prepare` fails, and a dry run that finds a
  * problem); every action and failure is also logged (log.h).
  */
@@ -79,8 +81,8 @@ int hook_run(const struct hook_env *env, const char *name, const char *op, const
  * would (removed unless a process holds it: then left, pending). One line per record goes
  * to @out.
  * Bounded by release_timeout like a release. Returns the exit status: 0, or 1 when the
- * config, the state directory or the lock cannot be had (the line in @err, also logged:
- * on stderr when log_open() was asked for it).
+ * config, the state directory or the lock cannot be had (the line in @err, for the caller
+ * to print; it is logged to syslog only).
  */
 int hook_cleanup(const struct hook_env *env, FILE *out, char *err, size_t errlen);
 
