@@ -190,7 +190,14 @@ struct mdev_holder {
  *  - the group: <dev_root>/vfio/<N>, N the name of the iommu_group link's target;
  *  - the device cdev: <dev_root>/vfio/devices/vfioM for each vfio-dev/vfioM (6.6 and later
  *    with CONFIG_VFIO_DEVICE_CDEV; 6.1 has the sysfs entry without the node).
- * Every <proc_root>/<pid>/fd/<fd> is stat(2)ed; processes that cannot be read are skipped.
+ * The kernel is asked first: the group node is opened and closed again. When that succeeds
+ * nobody has the group open (a VFIO group is single-open, and on 6.6 and later a device
+ * bound through its cdev blocks the group's open too: group_busy() in mdev.c) and 0 is
+ * returned at once. Only when the open fails with EBUSY, or the node is not a character
+ * device (tests) or cannot be opened, is every <proc_root>/<pid>/fd/<fd> stat(2)ed to find
+ * the holder, a scan whose cost grows with the host's open descriptors; processes that
+ * cannot be read are skipped. When the kernel says the group is open and the scan finds
+ * nobody (a process in another PID namespace), @h->pid is 0.
  * For a QEMU started by libvirt, @h->domain and @h->domain_uuid come from its cmdline
  * (`-name guest=NAME,...` with ",," for a comma, and `-uuid UUID`).
  * Returns 1 (found), 0 (nobody holds it, or it has no VFIO node to hold), -EINVAL
@@ -201,8 +208,9 @@ int mdev_holder_find(const struct mdev_sysfs *s, const char *uuid, const char *p
 		     struct mdev_holder *h);
 
 /*
- * mdev_holder_describe: "pid N (COMM)" plus ", domain NAME" when known, into @buf (@len
- * bytes, always terminated). Returns @buf.
+ * mdev_holder_describe: "pid N (COMM)" plus ", domain NAME" when known, or, for pid 0, "a
+ * process not in this /proc (the VFIO group is open)", into @buf (@len bytes, always
+ * terminated). Returns @buf.
  */
 const char *mdev_holder_describe(const struct mdev_holder *h, char *buf, size_t len);
 

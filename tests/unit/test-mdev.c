@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "mdev.h"
@@ -240,7 +241,8 @@ static void test_device_ino(void **state)
 static void test_holder_find(void **state)
 {
 	struct fx *fx = *state;
-	char *proc = tu_fmt("%s/proc", fx->tmp), *dev = tu_fmt("%s/dev", fx->tmp), *bus, buf[400];
+	char *proc = tu_fmt("%s/proc", fx->tmp), *dev = tu_fmt("%s/dev", fx->tmp), *bus, *node;
+	char buf[400];
 	struct mdev_holder h;
 	int g;
 
@@ -270,6 +272,15 @@ static void test_holder_find(void **state)
 	assert_int_equal(mdev_holder_find(&fx->s, U1, GVT, &h), 1);
 	assert_int_equal(h.pid, 32);
 	assert_int_equal(mdev_holder_find(&fx->s, "../x", GVT, &h), -EINVAL);
+	/* A group node that is a character device is asked first: one that opens is open
+	 * nowhere, whatever a scan of /proc would find (here the same node as /dev/null). */
+	node = tu_fmt("%s/vfio/%d", dev, g);
+	assert_int_equal(unlink(node), 0);
+	if (mknod(node, S_IFCHR | 0600, makedev(1, 3)) == 0)
+		assert_int_equal(mdev_holder_find(&fx->s, U1, GVT, &h), 0);
+	else
+		assert_int_equal(errno, EPERM);   /* not root: mknod(2) needs CAP_MKNOD */
+	free(node);
 	free(bus);
 	free(proc);
 	free(dev);
