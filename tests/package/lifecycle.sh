@@ -75,6 +75,16 @@ printf '[Service]\nExecStart=/usr/sbin/libvirtd\nExecReload=/bin/kill -HUP $MAIN
 	>"$R/lib/systemd/system/libvirtd.service"
 printf '#!/bin/sh\necho "$*" >>/tmp/policy.log\nexit 101\n' >"$R/usr/sbin/policy-rc.d"
 
+# Depends' libc6 floor covers every glibc version the binaries need, GLIBC_ABI_DT_RELR (glibc
+# 2.36, a version that no symbol carries, which dpkg-shlibdeps misses) among them.
+mkdir "$W/deb" && dpkg-deb -x "$DEB" "$W/deb"
+need=$(find "$W/deb" -type f -perm -u+x -exec readelf -V {} + 2>/dev/null |
+	grep -oE 'GLIBC_(2\.[0-9.]+|ABI_DT_RELR)' | sed 's/GLIBC_ABI_DT_RELR/2.36/; s/GLIBC_//' |
+	sort -V | tail -n 1)
+floor=$(dpkg-deb -f "$DEB" Depends | tr ',' '\n' | sed -n 's/^ *libc6 (>= \([0-9.]*\)).*/\1/p')
+check "Depends: libc6 (>= ${floor:-none}) covers the glibc ${need:-?} the binaries need" \
+	dpkg --compare-versions "${floor:-0}" ge "${need:-99}"
+
 apt_root install -y --no-install-recommends "$deb"
 check_eq "install: apt exit" "$?" 0
 check "binary in /usr/sbin" test -x "$R/usr/sbin/vgpu-hook"
