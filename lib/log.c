@@ -24,6 +24,9 @@ void log_set_fn(log_fn fn, void *opaque)
 }
 
 static void log_v(int priority, bool echo, const char *fmt, va_list ap)
+	__attribute__((format(printf, 3, 0)));
+
+static void log_v(int priority, bool echo, const char *fmt, va_list ap)
 {
 	char msg[MSG_LINE_MAX];
 
