@@ -151,3 +151,13 @@ char *plain_xml(const char *name, const char *duuid, const char *mdev)
 		      "mode='subsystem' type='mdev'><source><address uuid='%s'/></source>"
 		      "</hostdev></devices></domain>", name, duuid, mdev);
 }
+
+char *meta_xml(const char *name, const char *duuid, const char *mdev, const char *parent,
+	       const char *type)
+{
+	return tu_fmt("<domain><name>%s</name><uuid>%s</uuid><metadata><v:vgpu "
+		      "xmlns:v='urn:vgpu-hook:1'><v:mdev uuid='%s' parent='%s' type='%s'/>"
+		      "</v:vgpu></metadata><devices><hostdev mode='subsystem' type='mdev'>"
+		      "<source><address uuid='%s'/></source></hostdev></devices></domain>",
+		      name, duuid, mdev, parent, type, mdev);
+}

@@ -68,4 +68,11 @@ struct owner_record get_record(struct fx *fx, const char *uuid);
  */
 char *plain_xml(const char *name, const char *duuid, const char *mdev);
 
+/*
+ * meta_xml: the same with vgpu-hook's metadata entry for @mdev, naming @parent and @type,
+ * as written (caller frees).
+ */
+char *meta_xml(const char *name, const char *duuid, const char *mdev, const char *parent,
+	       const char *type);
+
 #endif

@@ -411,31 +411,19 @@ static void test_hints_fit_the_parent(void **state)
 	assert_non_null(strstr(fx->err, "the parent does not offer this type now"));
 	free(xml);
 
-	xml = tu_fmt("<domain><name>n</name><uuid>" ONE_UUID "</uuid><metadata><v:vgpu "
-		     "xmlns:v='urn:vgpu-hook:1'><v:mdev uuid='" U1 "' parent='mdpy' "
-		     "type='mdpy-vga'/></v:vgpu></metadata><devices><hostdev mode='subsystem' "
-		     "type='mdev'><source><address uuid='" U1 "'/></source></hostdev></devices>"
-		     "</domain>");
+	xml = meta_xml("n", ONE_UUID, U1, "mdpy", "mdpy-vga");
 	assert_int_equal(call_xml(fx, "n", "prepare", "begin", "-", xml), 1);
 	assert_non_null(strstr(fx->err, "parent mdpy offers no mdev types"));
 	assert_non_null(strstr(fx->err, "wrong name, or its mdev driver is not loaded"));
 	assert_null(strstr(fx->err, "GVT-g"));
 	free(xml);
-	xml = tu_fmt("<domain><name>n</name><uuid>" ONE_UUID "</uuid><metadata><v:vgpu "
-		     "xmlns:v='urn:vgpu-hook:1'><v:mdev uuid='" U1 "' parent='0000:01:00.0' "
-		     "type='nvidia-999'/></v:vgpu></metadata><devices><hostdev mode='subsystem' "
-		     "type='mdev'><source><address uuid='" U1 "'/></source></hostdev></devices>"
-		     "</domain>");
+	xml = meta_xml("n", ONE_UUID, U1, "0000:01:00.0", "nvidia-999");
 	assert_int_equal(call_xml(fx, "n", "prepare", "begin", "-", xml), 1);
 	assert_non_null(strstr(fx->err, "no parent 0000:01:00.0 offers mdev type nvidia-999: the "
 				"driver does not offer it here"));
 	free(xml);
 	/* An i915 parent keeps GVT-g's hints. */
-	xml = tu_fmt("<domain><name>n</name><uuid>" ONE_UUID "</uuid><metadata><v:vgpu "
-		     "xmlns:v='urn:vgpu-hook:1'><v:mdev uuid='" U1 "' parent='" GVT "' "
-		     "type='i915-GVTg_V5_16'/></v:vgpu></metadata><devices><hostdev "
-		     "mode='subsystem' type='mdev'><source><address uuid='" U1 "'/></source>"
-		     "</hostdev></devices></domain>");
+	xml = meta_xml("n", ONE_UUID, U1, GVT, "i915-GVTg_V5_16");
 	assert_int_equal(call_xml(fx, "n", "prepare", "begin", "-", xml), 1);
 	assert_non_null(strstr(fx->err, "GVT-g not enabled, or the type is hidden"));
 	free(xml);
