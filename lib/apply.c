@@ -455,7 +455,7 @@ int apply_prepare(struct run *run)
 
 	/* All or nothing: a refused domain touches nothing. */
 	if (plan->n && plan->v[plan->n - 1].kind == ACTION_REFUSE) {
-		log_err("%s", run->err);
+		log_quiet(LOG_ERR, "%s", run->err);   /* the caller prints run->err (fail()) */
 		return plan->v[plan->n - 1].err;
 	}
 	made = calloc(plan->n ? plan->n : 1, sizeof(*made));

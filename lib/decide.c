@@ -265,7 +265,8 @@ int plan_print(struct run *run)
 			     run->name, a->uuid, a->where.type, a->where.parent);
 			return 1;
 		case ACTION_REFUSE:
-			log_err("%s", run->err);
+			/* Syslog only: hook_run() prints run->err, as for fail(). */
+			log_quiet(LOG_ERR, "%s", run->err);
 			return 1;
 		case ACTION_REMOVE:
 			snprintf(line, sizeof(line), "%s: would remove vGPU %s (%s on %s), "

@@ -134,6 +134,9 @@ refuse "UUID with a newline" "$(x "<domain>$DOM<devices><hostdev mode='subsystem
 hook "$(x "<domain>$DOM$(meta 'a&#10;b' i915-GVTg_V5_4)<devices>$HD</devices></domain>")" --config "$T/conf" --dry-run one prepare begin -
 check_eq "dry run, parent with a newline: would fail, one line" "$out" "one: would fail: one: vGPU $U1: metadata parent 'a?b' is neither auto nor a device name such as 0000:00:02.0"
 check_eq "dry run: the failure once, on stdout, not on stderr too" "$err" ""
+hook "$(x "<domain>$DOM$(meta $GVT i915-GVTg_V5_16)<devices>$HD</devices></domain>")" --config "$T/conf" --dry-run one prepare begin -
+check_has "dry run, a refused vGPU: would fail" "$out" "one: would fail: one: cannot create vGPU $U1: no parent $GVT offers mdev type i915-GVTg_V5_16"
+check_eq "dry run, a refused vGPU: once, not on stderr too" "$err" ""
 refuse "parent with /" "$(x "<domain>$DOM$(meta 0000:00:02.0/../.. i915-GVTg_V5_4)<devices>$HD</devices></domain>")" "metadata parent '0000:00:02.0/../..'"
 refuse "type with .." "$(x "<domain>$DOM$(meta $GVT ..)<devices>$HD</devices></domain>")" "metadata type '..'"
 refuse "missing type directory" "$(x "<domain>$DOM$(meta $GVT i915-GVTg_V5_16)<devices>$HD</devices></domain>")" "no parent 0000:00:02.0 offers mdev type i915-GVTg_V5_16: GVT-g not enabled"
