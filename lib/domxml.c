@@ -317,30 +317,17 @@ static void values_end(void *ctx, const xmlChar *localname, const xmlChar *prefi
 	xmlSAX2EndElementNs(ctx, localname, prefix, uri);
 }
 
+/* Within /domain/name or /domain/uuid every element is kept, so no skipped one is open. */
 static void values_characters(void *ctx, const xmlChar *ch, int len)
 {
-	struct parse_state *st = ((xmlParserCtxtPtr)ctx)->_private;
-
-	if (st->text_depth && !st->skip_depth)
+	if (((struct parse_state *)((xmlParserCtxtPtr)ctx)->_private)->text_depth)
 		xmlSAX2Characters(ctx, ch, len);
 }
 
 static void values_cdata(void *ctx, const xmlChar *ch, int len)
 {
-	struct parse_state *st = ((xmlParserCtxtPtr)ctx)->_private;
-
-	if (st->text_depth && !st->skip_depth)
+	if (((struct parse_state *)((xmlParserCtxtPtr)ctx)->_private)->text_depth)
 		xmlSAX2CDataBlock(ctx, ch, len);
-}
-
-static void values_comment(void *ctx, const xmlChar *value)
-{
-	(void)ctx, (void)value;
-}
-
-static void values_pi(void *ctx, const xmlChar *target, const xmlChar *data)
-{
-	(void)ctx, (void)target, (void)data;
 }
 
 /* What the parsed document's DTD defines, as libxml2 holds it, or NULL when nothing. */
@@ -430,8 +417,9 @@ static int parse_doc(const char *buf, size_t len, const char *what, unsigned fla
 		ctxt->sax->characters = values_characters;
 		ctxt->sax->ignorableWhitespace = values_characters;
 		ctxt->sax->cdataBlock = values_cdata;
-		ctxt->sax->comment = values_comment;
-		ctxt->sax->processingInstruction = values_pi;
+		/* No node for them: libxml2 calls no handler that is NULL. */
+		ctxt->sax->comment = NULL;
+		ctxt->sax->processingInstruction = NULL;
 	}
 	d = xmlCtxtReadMemory(ctxt, buf, (int)len, NULL, NULL,
 			      XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING |
