@@ -73,12 +73,8 @@ void note(struct run *run, int prio, const char *fmt, ...)
 	if (run->out) {
 		log_quiet(prio, "%s", msg);
 		log_line(run->out, "", msg);
-	} else if (prio <= LOG_ERR)
-		log_err("%s", msg);
-	else if (prio == LOG_WARNING)
-		log_warn("%s", msg);
-	else
-		log_info("%s", msg);
+	} else
+		log_msg(prio, "%s", msg);
 }
 
 static int load_config(struct run *run)
