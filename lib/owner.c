@@ -21,10 +21,15 @@ int owner_open(const char *path, bool create, struct owner_store *st)
 	struct stat sb;
 	int fd;
 
-	st->dirfd = st->lockfd = -1;
-	if (create && mkdir(path, 0700) < 0 && errno != EEXIST)
-		return -errno;
+	*st = (struct owner_store){ .dirfd = -1, .lockfd = -1 };
+	/* Opened first: it exists on every call but the first, and a mkdir(2) costs a path
+	 * walk (docs/performance.md). */
 	fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 && errno == ENOENT && create) {
+		if (mkdir(path, 0700) < 0 && errno != EEXIST)
+			return -errno;
+		fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	}
 	if (fd < 0) {
 		int r = -errno;
 
@@ -52,13 +57,57 @@ static bool tmp_name(const char *name)
 	return uuid_canonical(uuid);
 }
 
-/* With the lock held no record is being written: a temporary file is a killed hook's. */
-static void sweep_tmp(struct owner_store *st)
+/* The index of @uuid among the names of @st, or -1. */
+static long name_index(const struct owner_store *st, const char *uuid)
+{
+	for (size_t i = 0; i < st->n_names; i++)
+		if (strcmp(st->names[i].uuid, uuid) == 0)
+			return (long)i;
+	return -1;
+}
+
+static void names_forget(struct owner_store *st)
+{
+	free(st->names);
+	st->names = NULL;
+	st->n_names = st->cap_names = 0;
+	st->listed = false;
+}
+
+/* Add @uuid to the names of @st; on ENOMEM the set is dropped: the directory is asked. */
+static void name_add(struct owner_store *st, const char *uuid)
+{
+	struct owner_name *slot;
+
+	if (!st->listed || name_index(st, uuid) >= 0)
+		return;
+	slot = ARRAY_ADD(st->names, st->n_names, st->cap_names);
+	if (slot)
+		memcpy(slot->uuid, uuid, sizeof(slot->uuid));
+	else
+		names_forget(st);
+}
+
+static void name_drop(struct owner_store *st, const char *uuid)
+{
+	long i = st->listed ? name_index(st, uuid) : -1;
+
+	if (i >= 0)
+		st->names[i] = st->names[--st->n_names];
+}
+
+/*
+ * With the lock held no record is being written: a temporary file is a killed hook's, and
+ * the records are what is there now (owner_store.names). One readdir for both. A listing
+ * that fails leaves the names unknown.
+ */
+static void list_locked(struct owner_store *st)
 {
 	struct dirent *de;
 	DIR *d;
 	int fd;
 
+	names_forget(st);
 	fd = openat(st->dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
 		return;
@@ -67,9 +116,15 @@ static void sweep_tmp(struct owner_store *st)
 		close(fd);
 		return;
 	}
-	while ((de = readdir(d)))
+	st->listed = true;
+	while ((errno = 0, de = readdir(d))) {
 		if (tmp_name(de->d_name) && unlinkat(st->dirfd, de->d_name, 0) == 0)
 			log_info("removed %s, left by a hook killed while writing it", de->d_name);
+		else if (uuid_canonical(de->d_name))
+			name_add(st, de->d_name);
+	}
+	if (errno)
+		names_forget(st);
 	closedir(d);
 }
 
@@ -101,7 +156,7 @@ int owner_lock(struct owner_store *st, unsigned timeout_ms)
 			step *= 2;
 	}
 	st->lockfd = fd;
-	sweep_tmp(st);
+	list_locked(st);
 	return 0;
 }
 
@@ -111,6 +166,7 @@ void owner_unlock(struct owner_store *st)
 		close(st->lockfd);   /* drops the flock */
 		st->lockfd = -1;
 	}
+	names_forget(st);
 }
 
 /* Parse "key=value" lines; every field is required and validated. */
@@ -209,6 +265,8 @@ int owner_get(struct owner_store *st, const char *uuid, struct owner_record *rec
 {
 	if (!uuid_canonical(uuid))
 		return -EINVAL;
+	if (st->lockfd >= 0 && st->listed && name_index(st, uuid) < 0)
+		return -ENOENT;
 	return record_read(st, uuid, rec);
 }
 
@@ -232,6 +290,8 @@ int owner_put(struct owner_store *st, const struct owner_record *rec)
 		return -EINVAL;
 
 	snprintf(tmp, sizeof(tmp), ".%s.tmp", rec->mdev);
+	/* Named before it is written: a write that fails midway may have left it. */
+	name_add(st, rec->mdev);
 	/* A leftover from a killed hook is ours to replace (we hold the lock). */
 	return file_replace(st->dirfd, rec->mdev, tmp, 0600, NULL, buf, (size_t)n);
 }
@@ -254,6 +314,7 @@ int owner_del(struct owner_store *st, const char *uuid)
 		return -EINVAL;
 	if (unlinkat(st->dirfd, uuid, 0) < 0 && errno != ENOENT)
 		return -errno;
+	name_drop(st, uuid);
 	if (!owner_remover_active(st, uuid))
 		owner_remover_end(st, uuid, -1);
 	return 0;
@@ -320,9 +381,30 @@ static int cmp_record(const void *a, const void *b)
 		      ((const struct owner_record *)b)->mdev);
 }
 
+/* Read the record @name into the array @v of *@cnt (room for *@cap): 0 when added or
+ * skipped (gone meanwhile, or malformed: logged), -ENOMEM. */
+static int list_one(struct owner_store *st, const char *name, struct owner_record **v,
+		    size_t *cnt, size_t *cap)
+{
+	struct owner_record rec, *slot;
+	int r = record_read(st, name, &rec);
+
+	if (r == -ENOENT)
+		return 0;
+	if (r < 0) {
+		log_warn("ignoring malformed ownership record %s: %s", name, strerror(-r));
+		return 0;
+	}
+	slot = ARRAY_ADD(*v, *cnt, *cap);
+	if (!slot)
+		return -ENOMEM;
+	*slot = rec;
+	return 0;
+}
+
 int owner_list(struct owner_store *st, struct owner_record **recs, size_t *n)
 {
-	struct owner_record *v = NULL, *slot;
+	struct owner_record *v = NULL;
 	size_t cnt = 0, cap = 0;
 	struct dirent *de;
 	DIR *d;
@@ -330,41 +412,26 @@ int owner_list(struct owner_store *st, struct owner_record **recs, size_t *n)
 
 	*recs = NULL;
 	*n = 0;
-	fd = openat(st->dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	d = fdopendir(fd);
-	if (!d) {
-		r = -errno;
-		close(fd);
-		return r;
+	if (st->lockfd >= 0 && st->listed) {
+		for (size_t i = 0; i < st->n_names && r == 0; i++)
+			r = list_one(st, st->names[i].uuid, &v, &cnt, &cap);
+	} else {
+		fd = openat(st->dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (fd < 0)
+			return -errno;
+		d = fdopendir(fd);
+		if (!d) {
+			r = -errno;
+			close(fd);
+			return r;
+		}
+		while (r == 0 && (errno = 0, de = readdir(d)))
+			if (uuid_canonical(de->d_name))   /* not the lock, temporary files */
+				r = list_one(st, de->d_name, &v, &cnt, &cap);
+		if (r == 0 && errno)
+			r = -errno;
+		closedir(d);
 	}
-	while ((errno = 0, de = readdir(d))) {
-		struct owner_record rec;
-
-		if (!uuid_canonical(de->d_name))
-			continue;   /* the lock, temporary files */
-		r = record_read(st, de->d_name, &rec);
-		if (r == -ENOENT) {
-			r = 0;
-			continue;
-		}
-		if (r < 0) {
-			log_warn("ignoring malformed ownership record %s: %s", de->d_name,
-				 strerror(-r));
-			r = 0;
-			continue;
-		}
-		slot = ARRAY_ADD(v, cnt, cap);
-		if (!slot) {
-			r = -ENOMEM;
-			break;
-		}
-		*slot = rec;
-	}
-	if (r == 0 && errno)
-		r = -errno;
-	closedir(d);
 	if (r < 0) {
 		free(v);
 		return r;

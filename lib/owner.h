@@ -49,9 +49,27 @@ struct owner_record {
 	bool pending;
 };
 
+/* One name in the state directory that is a canonical UUID: a record, or what sits in
+ * its place (owner_store.names). */
+struct owner_name {
+	char uuid[MDEV_UUID_LEN + 1];
+};
+
 struct owner_store {
 	int dirfd;    /* -1 when closed */
 	int lockfd;   /* -1 when not locked */
+	/*
+	 * While locked, when @listed: the names of the records, read with the listing
+	 * owner_lock() makes anyway and kept up to date by owner_put() and owner_del(). Every
+	 * writer holds the lock (MUST 4), so no other process adds a record meanwhile: a
+	 * UUID not among them has no record, which spares owner_get() an open(2) and
+	 * owner_list() a second readdir(3). A name may be here with no record behind it (a
+	 * write that failed midway), never a record without its name. Zero-initialised
+	 * fields are the empty set; @listed false means "not known, ask the directory".
+	 */
+	struct owner_name *names;
+	size_t n_names, cap_names;
+	bool listed;
 };
 
 /*
@@ -64,13 +82,15 @@ int owner_open(const char *path, bool create, struct owner_store *st);
 
 /*
  * owner_lock: take the exclusive lock, waiting at most @timeout_ms milliseconds. Once it is
- * held, the temporary files (".<uuid>.tmp") of hooks killed while writing a record are
- * deleted: every writer holds the lock, so no live one can own them.
+ * held, the directory is listed once: the temporary files (".<uuid>.tmp") of hooks killed
+ * while writing a record are deleted (every writer holds the lock, so no live one can own
+ * them), and the names of the records are kept (owner_store.names) until owner_unlock().
  * Returns 0; -ETIMEDOUT; -ELOOP when the lock file is a symlink; -errno.
  */
 int owner_lock(struct owner_store *st, unsigned timeout_ms);
 
-/* owner_unlock: release the lock (closing its descriptor); harmless when not locked. */
+/* owner_unlock: release the lock (closing its descriptor) and forget the names listed;
+ * harmless when not locked. */
 void owner_unlock(struct owner_store *st);
 
 /*

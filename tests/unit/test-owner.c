@@ -74,6 +74,66 @@ static void test_roundtrip(void **state)
 	owner_close(&st);
 }
 
+/*
+ * With the lock held the store answers from the names it listed when the lock was taken
+ * (owner_store.names): a record that appears behind its back (something that does not take
+ * the lock, as no writer may) stays unseen until the next lock; its own writes are seen at
+ * once, and owner_list() gives what the directory holds.
+ */
+static void test_names_while_locked(void **state)
+{
+	struct owner_store st;
+	struct owner_record a = rec(U1, "one"), got, *all;
+	char *path = tu_fmt("%s/" U2, dir);
+	size_t n;
+
+	(void)state;
+	assert_int_equal(owner_open(dir, true, &st), 0);
+	assert_int_equal(owner_put(&st, &a), 0);      /* unlocked: no set to keep */
+	assert_int_equal(owner_lock(&st, 0), 0);
+	assert_true(st.listed);
+	assert_int_equal(st.n_names, 1);
+	assert_int_equal(owner_get(&st, U1, &got), 0);
+
+	/* Planted behind the lock's back: the locked store does not open it. */
+	a = rec(U2, "two");
+	tu_write_file_mode(path, "mdev=" U2 "\ndomain_uuid=" D1 "\ndomain=two\nparent=0000:00:02.0"
+			   "\ntype=i915-GVTg_V5_4\nino=0\npending=0\n", 0600);
+	assert_int_equal(owner_get(&st, U2, &got), -ENOENT);
+	assert_int_equal(owner_list(&st, &all, &n), 0);
+	assert_int_equal(n, 1);
+	free(all);
+	/* Once unlocked, the directory is asked again: it is there. */
+	owner_unlock(&st);
+	assert_false(st.listed);
+	assert_null(st.names);
+	assert_int_equal(owner_get(&st, U2, &got), 0);
+	assert_string_equal(got.domain, "two");
+
+	/* Its own writes and deletes, seen at once under the lock. */
+	assert_int_equal(owner_lock(&st, 0), 0);
+	assert_int_equal(st.n_names, 2);
+	assert_int_equal(owner_del(&st, U2), 0);
+	assert_int_equal(st.n_names, 1);
+	assert_int_equal(owner_get(&st, U2, &got), -ENOENT);
+	assert_int_equal(owner_put(&st, &a), 0);
+	assert_int_equal(owner_get(&st, U2, &got), 0);
+	assert_int_equal(owner_list(&st, &all, &n), 0);
+	assert_int_equal(n, 2);
+	assert_string_equal(all[0].mdev, U1);
+	assert_string_equal(all[1].mdev, U2);
+	free(all);
+	/* A record deleted behind its back is skipped, not an error. */
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(owner_get(&st, U2, &got), -ENOENT);
+	assert_int_equal(owner_list(&st, &all, &n), 0);
+	assert_int_equal(n, 1);
+	free(all);
+	free(path);
+	owner_close(&st);
+	assert_null(st.names);
+}
+
 static void test_refuses_bad_records(void **state)
 {
 	struct owner_store st;
@@ -224,6 +284,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_roundtrip, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_names_while_locked, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refuses_bad_records, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_state_dir_checks, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lock_is_exclusive_and_bounded, setup, teardown),
