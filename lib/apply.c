@@ -226,14 +226,23 @@ void release_one(struct run *run, const struct owner_record *rec)
 	struct mdev_holder h;
 	struct mdev_device dev;
 	char who[384];
-	int r, pid = 0;
+	int r, fd, pid = 0;
+	bool held = false;
 
 	if (owner_remover_active(&run->store, rec->mdev)) {
 		note(run, LOG_INFO, "%s: vGPU %s: its remove is still running in the background; "
 		     "it clears the record when done", run->name, rec->mdev);
 		return;
 	}
-	r = mdev_device_find(&run->sysfs, rec->mdev, &dev);
+	/* One lookup of the device for what it is and, when it is the one recorded, who
+	 * holds it. */
+	r = fd = mdev_device_open(&run->sysfs, rec->mdev, &dev);
+	if (fd >= 0) {
+		if (!rec->ino || dev.ino == rec->ino)
+			held = mdev_holder_find_at(&run->sysfs, fd, &h) == 1;
+		close(fd);
+		r = 0;
+	}
 	if (r == -ENOENT) {
 		if (mdev_being_removed(&run->sysfs, rec->parent, rec->mdev)) {
 			/* Another writer's remove waits in the kernel for the holder. */
@@ -257,7 +266,7 @@ void release_one(struct run *run, const struct owner_record *rec)
 		     "stale record dropped", run->name, rec->mdev, rec->domain);
 		return;
 	}
-	if (r == 0 && mdev_holder_find(&run->sysfs, rec->mdev, NULL, &h) == 1) {
+	if (r == 0 && held) {
 		mdev_holder_describe(&h, who, sizeof(who));
 		if (h.domain_uuid[0] && strcmp(h.domain_uuid, rec->domain_uuid) != 0) {
 			/* Moved to a running guest (detach-device, attach-device: no hook runs):

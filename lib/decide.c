@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "array.h"
 #include "hook-int.h"
@@ -100,9 +101,9 @@ static int decide_one(struct run *run, const char *uuid, const struct placement_
 {
 	struct owner_record *rec = &a->rec;
 	struct mdev_holder h;
-	bool ours, other, held;
+	bool ours, other, held = false;
 	char who[384] = "", err[MSG_LINE_MAX];
-	int r;
+	int r, fd;
 
 	str_copy(a->uuid, sizeof(a->uuid), uuid);
 	a->spec = spec;
@@ -123,13 +124,18 @@ static int decide_one(struct run *run, const char *uuid, const struct placement_
 	 * made for an earlier definition of this domain, which cannot be running now. */
 	a->earlier = rec->domain_uuid[0] && !ours && strcmp(rec->domain, run->dom->name) == 0;
 
-	r = mdev_device_find(&run->sysfs, uuid, &a->dev);
+	/* One lookup of the device for both questions, what it is and who holds it. */
+	r = fd = mdev_device_open(&run->sysfs, uuid, &a->dev);
+	if (fd >= 0) {
+		held = mdev_holder_find_at(&run->sysfs, fd, &h) == 1;
+		close(fd);
+		r = 0;
+	}
 	if (r == 0 && rec->domain_uuid[0] && rec->ino && rec->ino != a->dev.ino) {
 		a->stale = true;
 		ours = a->earlier = false;
 	}
 	if (r == 0) {
-		held = mdev_holder_find(&run->sysfs, uuid, NULL, &h) == 1;
 		if (held)
 			mdev_holder_describe(&h, who, sizeof(who));
 		other = rec->domain_uuid[0] && !a->stale && !ours && !a->earlier;

@@ -232,19 +232,28 @@ static const char *base_name(const char *path)
 	return p ? p + 1 : path;
 }
 
+/* An O_PATH descriptor of the directory @path, or -errno: the path walk done once, so that
+ * what is read of the directory is read from it alone, by one-component lookups. */
+static int dir_open(const char *path, int flags)
+{
+	int fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC | flags);
+
+	return fd < 0 ? -errno : fd;
+}
+
 /*
  * The parent of the device at @path (bus/mdev/devices/<@uuid>) into @parent (PATH_MAX
- * bytes), and the stat(2) of the device directory into @st, from the link alone: 1; 0 when
- * the link is not what the kernel makes, so that the caller resolves the path in full;
- * -errno where realpath(3) would fail (-ENOENT: no such device).
+ * bytes), and the device directory, opened with dir_open(), into *@fd, from the link alone:
+ * 1; 0 when the link is not what the kernel makes, so that the caller resolves the path in
+ * full; -errno where realpath(3) would fail (-ENOENT: no such device).
  * bus_add_device() (drivers/base/bus.c) links the device to its own directory, which
  * mdev_device_add() puts in its parent's (mdev_core.c): the target ends in <parent>/<uuid>,
- * two real directories. When both are, by lstat(2), the last two components of
- * realpath(@path) are those of the target; reading them there takes one readlink(2) and
- * two lstat(2) where realpath(3) takes one readlink(2) for each component of the path
- * (docs/performance.md).
+ * two real directories. When both are (lstat(2) of the one, O_NOFOLLOW of the other), the
+ * last two components of realpath(@path) are those of the target; reading them there takes
+ * one readlink(2), one lstat(2) and one open(2) where realpath(3) takes one readlink(2) for
+ * each component of the path (docs/performance.md).
  */
-static int device_from_link(const char *path, const char *uuid, char *parent, struct stat *st)
+static int device_from_link(const char *path, const char *uuid, char *parent, int *fd)
 {
 	char link[PATH_MAX], dir[PATH_MAX];
 	const char *name;
@@ -280,19 +289,21 @@ static int device_from_link(const char *path, const char *uuid, char *parent, st
 	if (!S_ISDIR(pst.st_mode) ||
 	    path_fmt(dir + strlen(dir), sizeof(dir) - strlen(dir), "/%s", uuid) < 0)
 		return 0;
-	if (lstat(dir, st) < 0)
-		return -errno;
-	if (!S_ISDIR(st->st_mode))
+	/* A symlink there fails O_NOFOLLOW|O_DIRECTORY with ENOTDIR (or ELOOP): resolve. */
+	*fd = dir_open(dir, O_NOFOLLOW);
+	if (*fd == -ENOTDIR || *fd == -ELOOP)
 		return 0;
+	if (*fd < 0)
+		return *fd;
 	strcpy(parent, name);
 	return 1;
 }
 
-int mdev_device_find(const struct mdev_sysfs *s, const char *uuid, struct mdev_device *dev)
+int mdev_device_open(const struct mdev_sysfs *s, const char *uuid, struct mdev_device *dev)
 {
 	char path[PATH_MAX], real[PATH_MAX], link[PATH_MAX], *slash;
 	struct stat st;
-	int r, linked;
+	int r, fd = -1;
 	ssize_t n;
 
 	memset(dev, 0, sizeof(*dev));
@@ -302,41 +313,55 @@ int mdev_device_find(const struct mdev_sysfs *s, const char *uuid, struct mdev_d
 	if (r < 0)
 		return r;
 	/* The device directory sits in its parent's: .../<parent>/<uuid> (mdev_core.c). */
-	linked = device_from_link(path, uuid, real, &st);
-	if (linked < 0)
-		return linked;
-	if (!linked) {
+	r = device_from_link(path, uuid, real, &fd);
+	if (r < 0)
+		return r;
+	if (r == 0) {
 		if (!realpath(path, real))
 			return -errno;
 		slash = strrchr(real, '/');
 		if (!slash || strcmp(slash + 1, uuid) != 0)
 			return -EINVAL;
+		fd = dir_open(real, 0);
+		if (fd < 0)
+			return fd;
 		*slash = '\0';
 		memmove(real, base_name(real), strlen(base_name(real)) + 1);
 	}
+	r = -EINVAL;
 	if (!mdev_parent_valid(real))
-		return -EINVAL;
+		goto fail;
 	strcpy(dev->parent, real);
-
-	r = path_fmt(path, sizeof(path), "%s/bus/mdev/devices/%s/mdev_type", s->root, uuid);
-	if (r < 0)
-		return r;
-	n = readlink(path, link, sizeof(link) - 1);
-	if (n < 0)
-		return errno == ENOENT ? -EINVAL : -errno;
+	n = readlinkat(fd, "mdev_type", link, sizeof(link) - 1);
+	if (n < 0) {
+		r = errno == ENOENT ? -EINVAL : -errno;
+		goto fail;
+	}
 	link[n] = '\0';
 	if (!mdev_type_valid(base_name(link)))
-		return -EINVAL;
+		goto fail;
 	strcpy(dev->type, base_name(link));
-	if (!linked) {
-		r = path_fmt(path, sizeof(path), "%s/bus/mdev/devices/%s", s->root, uuid);
-		if (r < 0)
-			return r;
-		if (stat(path, &st) < 0)
-			return errno == ENOENT ? -ENOENT : -errno;
+	if (fstat(fd, &st) < 0) {
+		r = -errno;
+		goto fail;
 	}
 	dev->ino = (unsigned long long)st.st_ino;
 	strcpy(dev->uuid, uuid);
+	return fd;
+
+fail:
+	close(fd);
+	memset(dev, 0, sizeof(*dev));
+	return r;
+}
+
+int mdev_device_find(const struct mdev_sysfs *s, const char *uuid, struct mdev_device *dev)
+{
+	int fd = mdev_device_open(s, uuid, dev);
+
+	if (fd < 0)
+		return fd;
+	close(fd);
 	return 0;
 }
 
@@ -473,20 +498,19 @@ static int group_busy(const char *path)
 	return errno == EBUSY ? 1 : -1;
 }
 
-/* The group and device nodes of the device directory @dir, into @t. */
-static int hold_targets_get(const struct mdev_sysfs *s, const char *dir, struct hold_targets *t)
+/* The group and device nodes of the device directory open at @dirfd, into @t. */
+static void hold_targets_get(const struct mdev_sysfs *s, int dirfd, struct hold_targets *t)
 {
 	const char *dev_root = s->dev_root ? s->dev_root : "/dev";
 	char path[PATH_MAX], link[PATH_MAX];
 	struct dirent *de;
 	ssize_t n;
 	DIR *d;
+	int fd;
 
 	t->n = 0;
 	t->group_busy = -1;
-	if (path_fmt(path, sizeof(path), "%s/iommu_group", dir) < 0)
-		return -ENAMETOOLONG;
-	n = readlink(path, link, sizeof(link) - 1);
+	n = readlinkat(dirfd, "iommu_group", link, sizeof(link) - 1);
 	if (n > 0) {
 		const char *group;
 
@@ -502,10 +526,11 @@ static int hold_targets_get(const struct mdev_sysfs *s, const char *dir, struct 
 	}
 	/* The kernel says nobody has the group open: no need to look further (below). */
 	if (t->group_busy == 0)
-		return 0;
-	if (path_fmt(path, sizeof(path), "%s/vfio-dev", dir) < 0)
-		return -ENAMETOOLONG;
-	d = opendir(path);
+		return;
+	fd = openat(dirfd, "vfio-dev", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	d = fd < 0 ? NULL : fdopendir(fd);
+	if (!d && fd >= 0)
+		close(fd);
 	if (d) {
 		while ((de = readdir(d)))
 			if (strncmp(de->d_name, "vfio", 4) == 0 && de->d_name[4] &&
@@ -515,7 +540,6 @@ static int hold_targets_get(const struct mdev_sysfs *s, const char *dir, struct 
 				target_add(t, path);
 		closedir(d);
 	}
-	return 0;
 }
 
 static bool pid_name(const char *s)
@@ -606,32 +630,19 @@ static void holder_fill(const char *proc, const char *pid, struct mdev_holder *h
 			*p = '?';
 }
 
-int mdev_holder_find(const struct mdev_sysfs *s, const char *uuid, const char *parent,
-		     struct mdev_holder *h)
+int mdev_holder_find_at(const struct mdev_sysfs *s, int dirfd, struct mdev_holder *h)
 {
 	const char *proc = s->proc_root ? s->proc_root : "/proc";
-	char dir[PATH_MAX], self[24];
 	struct hold_targets t;
 	struct dirent *de;
-	int r, found = 0;
+	char self[24];
+	int found = 0;
 	DIR *d;
 
 	memset(h, 0, sizeof(*h));
-	if (!uuid_canonical(uuid) || (parent && !mdev_parent_valid(parent)))
-		return -EINVAL;
-	r = path_fmt(dir, sizeof(dir), "%s/bus/mdev/devices/%s", s->root, uuid);
-	if (r < 0)
-		return r;
-	if (!is_dir(dir)) {
-		char pdir[PATH_MAX];
-
-		if (!parent || mdev_parent_dir(s, parent, pdir, sizeof(pdir)) < 0 ||
-		    path_fmt(dir, sizeof(dir), "%s/%s", pdir, uuid) < 0 || !is_dir(dir))
-			return -ENOENT;
-	}
-	r = hold_targets_get(s, dir, &t);
-	if (r < 0 || t.n == 0 || t.group_busy == 0)
-		return r;
+	hold_targets_get(s, dirfd, &t);
+	if (t.n == 0 || t.group_busy == 0)
+		return 0;
 	/* Held, or cannot tell: which process? A scan of every descriptor on the host, which
 	 * costs about 80 ms with ten thousand of them (docs/performance.md). */
 	d = opendir(proc);
@@ -649,6 +660,32 @@ int mdev_holder_find(const struct mdev_sysfs *s, const char *uuid, const char *p
 	if (!found && t.group_busy == 1)
 		found = 1;
 	return found;
+}
+
+int mdev_holder_find(const struct mdev_sysfs *s, const char *uuid, const char *parent,
+		     struct mdev_holder *h)
+{
+	char dir[PATH_MAX];
+	int r, fd;
+
+	memset(h, 0, sizeof(*h));
+	if (!uuid_canonical(uuid) || (parent && !mdev_parent_valid(parent)))
+		return -EINVAL;
+	r = path_fmt(dir, sizeof(dir), "%s/bus/mdev/devices/%s", s->root, uuid);
+	if (r < 0)
+		return r;
+	fd = dir_open(dir, 0);
+	if (fd < 0) {
+		char pdir[PATH_MAX];
+
+		if (!parent || mdev_parent_dir(s, parent, pdir, sizeof(pdir)) < 0 ||
+		    path_fmt(dir, sizeof(dir), "%s/%s", pdir, uuid) < 0 ||
+		    (fd = dir_open(dir, 0)) < 0)
+			return -ENOENT;
+	}
+	r = mdev_holder_find_at(s, fd, h);
+	close(fd);
+	return r;
 }
 
 const char *mdev_holder_describe(const struct mdev_holder *h, char *buf, size_t len)

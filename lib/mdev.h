@@ -118,16 +118,28 @@ struct mdev_device {
 
 /*
  * mdev_device_find: look up bus/mdev/devices/<@uuid> and fill @dev.
- * @dev->ino is the inode number of the device directory (stat(2) through the link). It
- * tells one device from a later one of the same UUID: sysfs is kernfs, which numbers its
- * nodes with idr_alloc_cyclic() (fs/kernfs/dir.c, __kernfs_new_node), so a device created
- * again gets a new number; nothing else in the 6.1 layout (research/real-kernel.md 2) does:
- * IOMMU group and vfio-dev numbers are reused, sysfs has no birth time.
+ * @dev->ino is the inode number of the device directory (fstat(2) of the directory the link
+ * leads to). It tells one device from a later one of the same UUID: sysfs is kernfs, which
+ * numbers its nodes with idr_alloc_cyclic() (fs/kernfs/dir.c, __kernfs_new_node), so a
+ * device created again gets a new number; nothing else in the 6.1 layout
+ * (research/real-kernel.md 2) does: IOMMU group and vfio-dev numbers are reused, sysfs has
+ * no birth time.
  * Returns 0; -ENOENT when no such device exists; -EINVAL for an invalid @uuid or when the
- * device's links do not resolve to a valid parent and type; -errno of realpath/readlink/stat.
- * The parent is read from the link when it has the kernel's shape, else by realpath(3).
+ * device's links do not resolve to a valid parent and type; -errno of realpath/readlink/
+ * open/fstat. The parent is read from the link when it has the kernel's shape, else by
+ * realpath(3); the type and the inode are read from the device directory so found.
  */
 int mdev_device_find(const struct mdev_sysfs *s, const char *uuid, struct mdev_device *dev);
+
+/*
+ * mdev_device_open: mdev_device_find, keeping the device directory open: returns an O_PATH
+ * descriptor of it (>= 0, close-on-exec; the caller closes it), for mdev_holder_find_at();
+ * the same -errno as mdev_device_find on failure, with nothing left open. What is read
+ * through the descriptor is read from that device, even if the UUID is removed and created
+ * again meanwhile, and costs a one-component lookup instead of a walk of the whole path
+ * through the bus link (docs/performance.md).
+ */
+int mdev_device_open(const struct mdev_sysfs *s, const char *uuid, struct mdev_device *dev);
 
 /*
  * mdev_list_devices: the UUIDs of bus/mdev/devices, sorted, into @out (caller frees).
@@ -206,6 +218,13 @@ struct mdev_holder {
  */
 int mdev_holder_find(const struct mdev_sysfs *s, const char *uuid, const char *parent,
 		     struct mdev_holder *h);
+
+/*
+ * mdev_holder_find_at: mdev_holder_find for the device directory open at @dirfd (from
+ * mdev_device_open(), or any descriptor of the directory; not closed here), with no path
+ * to look up. Returns 1, 0, or -errno of opendir(3) on <proc_root>, as mdev_holder_find.
+ */
+int mdev_holder_find_at(const struct mdev_sysfs *s, int dirfd, struct mdev_holder *h);
 
 /*
  * mdev_holder_describe: "pid N (COMM)" plus ", domain NAME" when known, or, for pid 0, "a

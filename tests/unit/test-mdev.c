@@ -238,6 +238,90 @@ static void test_device_ino(void **state)
 	free(path);
 }
 
+/* The lowest free descriptor: what a leaked one would change. */
+static int lowest_fd(void)
+{
+	int fd = dup(0);
+
+	assert_true(fd >= 0);
+	close(fd);
+	return fd;
+}
+
+/*
+ * mdev_device_open: the device directory kept open, and what is read through it read from
+ * that directory, by the kernel's link or, for a link of another shape, through realpath.
+ */
+static void test_device_open(void **state)
+{
+	struct fx *fx = *state;
+	char *proc = tu_fmt("%s/proc", fx->tmp), *dev = tu_fmt("%s/dev", fx->tmp), *bus, *real,
+	     *alias, *aliasdir;
+	struct mdev_device d, f;
+	struct mdev_holder h;
+	char path[PATH_MAX];
+	struct stat st;
+	int fd, free_fd = lowest_fd(), g;
+
+	fx->s.proc_root = proc;
+	fx->s.dev_root = dev;
+	assert_int_equal(mkdir(proc, 0755), 0);
+	assert_int_equal(mdev_device_open(&fx->s, U1, &d), -ENOENT);
+	assert_int_equal(lowest_fd(), free_fd);
+	assert_int_equal(mdev_device_open(&fx->s, "../x", &d), -EINVAL);
+
+	tu_make_device(fx->root, GVT, "i915-GVTg_V5_4", U1);
+	g = tu_device_group(fx->root, U1);
+	assert_true(g >= 0);
+	fd = mdev_device_open(&fx->s, U1, &d);
+	assert_true(fd >= 0);
+	assert_int_equal(mdev_device_find(&fx->s, U1, &f), 0);
+	assert_memory_equal(&d, &f, sizeof(d));
+	assert_int_equal(fstat(fd, &st), 0);
+	assert_true(S_ISDIR(st.st_mode));
+	assert_true(d.ino == (unsigned long long)st.st_ino);
+	assert_int_equal(mdev_holder_find_at(&fx->s, fd, &h), 0);
+	tu_fake_holder(proc, dev, 41, g, "qemu-system-x86", "win10",
+		       "aaaaaaaa-0000-4000-8000-000000000009");
+	assert_int_equal(mdev_holder_find_at(&fx->s, fd, &h), 1);
+	assert_int_equal(h.pid, 41);
+	/* With the bus link gone, the descriptor still reaches the device. */
+	bus = tu_fmt("%s/bus/mdev/devices/" U1, fx->root);
+	real = tu_fmt("%s/class/mdev_bus/" GVT "/" U1, fx->root);
+	assert_non_null(realpath(real, path));
+	free(real);
+	real = tu_fmt("%s", path);   /* the device directory, no link on the way */
+	assert_int_equal(unlink(bus), 0);
+	assert_int_equal(mdev_holder_find(&fx->s, U1, NULL, &h), -ENOENT);
+	assert_int_equal(mdev_holder_find_at(&fx->s, fd, &h), 1);
+	close(fd);
+
+	/* A link whose last component is a symlink, not the kernel's shape: resolved in
+	 * full, the same device. */
+	aliasdir = tu_fmt("%s/alias", fx->tmp);
+	alias = tu_fmt("%s/" U1, aliasdir);
+	assert_int_equal(mkdir(aliasdir, 0755), 0);
+	assert_int_equal(symlink(real, alias), 0);
+	assert_int_equal(symlink(alias, bus), 0);
+	fd = mdev_device_open(&fx->s, U1, &f);
+	assert_true(fd >= 0);
+	assert_memory_equal(&d, &f, sizeof(d));
+	assert_int_equal(mdev_holder_find_at(&fx->s, fd, &h), 1);
+	close(fd);
+	/* A device without a type link is refused, with nothing left open. */
+	free(alias);
+	alias = tu_fmt("%s/mdev_type", real);
+	assert_int_equal(unlink(alias), 0);
+	assert_int_equal(mdev_device_open(&fx->s, U1, &f), -EINVAL);
+	assert_int_equal(lowest_fd(), free_fd);
+	free(alias);
+	free(aliasdir);
+	free(real);
+	free(bus);
+	free(proc);
+	free(dev);
+}
+
 /* Who holds the vGPU's group node, and the domain of a libvirt QEMU (commas doubled). */
 static void test_holder_find(void **state)
 {
@@ -329,6 +413,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_create_writes_uuid, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_device_find_and_remove, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_device_ino, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_device_open, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_holder_find, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_parent_is_gvt, setup, teardown),
 	};
