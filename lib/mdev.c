@@ -506,7 +506,6 @@ static void hold_targets_get(const struct mdev_sysfs *s, int dirfd, struct hold_
 	struct dirent *de;
 	ssize_t n;
 	DIR *d;
-	int fd;
 
 	t->n = 0;
 	t->group_busy = -1;
@@ -527,10 +526,7 @@ static void hold_targets_get(const struct mdev_sysfs *s, int dirfd, struct hold_
 	/* The kernel says nobody has the group open: no need to look further (below). */
 	if (t->group_busy == 0)
 		return;
-	fd = openat(dirfd, "vfio-dev", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	d = fd < 0 ? NULL : fdopendir(fd);
-	if (!d && fd >= 0)
-		close(fd);
+	d = opendir_at(dirfd, "vfio-dev");
 	if (d) {
 		while ((de = readdir(d)))
 			if (strncmp(de->d_name, "vfio", 4) == 0 && de->d_name[4] &&

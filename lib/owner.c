@@ -105,17 +105,11 @@ static void list_locked(struct owner_store *st)
 {
 	struct dirent *de;
 	DIR *d;
-	int fd;
 
 	names_forget(st);
-	fd = openat(st->dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
+	d = opendir_at(st->dirfd, ".");
+	if (!d)
 		return;
-	d = fdopendir(fd);
-	if (!d) {
-		close(fd);
-		return;
-	}
 	st->listed = true;
 	while ((errno = 0, de = readdir(d))) {
 		if (tmp_name(de->d_name) && unlinkat(st->dirfd, de->d_name, 0) == 0)
@@ -265,7 +259,7 @@ int owner_get(struct owner_store *st, const char *uuid, struct owner_record *rec
 {
 	if (!uuid_canonical(uuid))
 		return -EINVAL;
-	if (st->lockfd >= 0 && st->listed && name_index(st, uuid) < 0)
+	if (st->listed && name_index(st, uuid) < 0)
 		return -ENOENT;
 	return record_read(st, uuid, rec);
 }
@@ -408,23 +402,17 @@ int owner_list(struct owner_store *st, struct owner_record **recs, size_t *n)
 	size_t cnt = 0, cap = 0;
 	struct dirent *de;
 	DIR *d;
-	int fd, r = 0;
+	int r = 0;
 
 	*recs = NULL;
 	*n = 0;
-	if (st->lockfd >= 0 && st->listed) {
+	if (st->listed) {
 		for (size_t i = 0; i < st->n_names && r == 0; i++)
 			r = list_one(st, st->names[i].uuid, &v, &cnt, &cap);
 	} else {
-		fd = openat(st->dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (fd < 0)
+		d = opendir_at(st->dirfd, ".");
+		if (!d)
 			return -errno;
-		d = fdopendir(fd);
-		if (!d) {
-			r = -errno;
-			close(fd);
-			return r;
-		}
 		while (r == 0 && (errno = 0, de = readdir(d)))
 			if (uuid_canonical(de->d_name))   /* not the lock, temporary files */
 				r = list_one(st, de->d_name, &v, &cnt, &cap);

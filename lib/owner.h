@@ -65,7 +65,8 @@ struct owner_store {
 	 * UUID not among them has no record, which spares owner_get() an open(2) and
 	 * owner_list() a second readdir(3). A name may be here with no record behind it (a
 	 * write that failed midway), never a record without its name. Zero-initialised
-	 * fields are the empty set; @listed false means "not known, ask the directory".
+	 * fields are the empty set; @listed false means "not known, ask the directory", and
+	 * it is true only while the lock is held (owner_unlock() forgets the names).
 	 */
 	struct owner_name *names;
 	size_t n_names, cap_names;

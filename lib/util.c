@@ -59,6 +59,22 @@ int str_copy(char *dst, size_t len, const char *src)
 	return 0;
 }
 
+DIR *opendir_at(int dirfd, const char *name)
+{
+	int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC), e;
+	DIR *d;
+
+	if (fd < 0)
+		return NULL;
+	d = fdopendir(fd);
+	if (!d) {
+		e = errno;
+		close(fd);
+		errno = e;
+	}
+	return d;
+}
+
 int attr_read(const char *path, char *buf, size_t len, bool nofollow)
 {
 	size_t got = 0;

@@ -8,6 +8,7 @@
 #ifndef VGPU_UTIL_H
 #define VGPU_UTIL_H
 
+#include <dirent.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
@@ -65,6 +66,14 @@ int str_copy(char *dst, size_t len, const char *src);
  *   -EINVAL when the content holds a NUL byte.
  */
 int attr_read(const char *path, char *buf, size_t len, bool nofollow);
+
+/*
+ * opendir_at: opendir(3) of @name relative to the directory open at @dirfd ("." for that
+ * directory itself, listed from the start), with its own descriptor (O_DIRECTORY,
+ * O_CLOEXEC; @dirfd stays open and is not moved). Returns the stream, closed with
+ * closedir(3), or NULL with errno set by openat(2) or fdopendir(3); nothing is left open.
+ */
+DIR *opendir_at(int dirfd, const char *name);
 
 /*
  * write_all: write all @len bytes of @data to @fd, retrying short writes and EINTR.

@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -57,6 +58,46 @@ static void check_file(const char *name, const char *content, unsigned mode)
 	assert_int_equal(st.st_mode & 07777, mode);
 	free(got);
 	free(path);
+}
+
+/* Whether the stream @d (closed here) lists @name. */
+static bool lists(DIR *d, const char *name)
+{
+	struct dirent *e;
+	bool found = false;
+
+	assert_non_null(d);
+	while ((e = readdir(d)))
+		found = found || strcmp(e->d_name, name) == 0;
+	closedir(d);
+	return found;
+}
+
+/* opendir_at: a stream of its own over a directory relative to @dirfd, errors as errno. */
+static void test_opendir_at(void **state)
+{
+	char *sub = tu_fmt("%s/sub", tmp), *file = tu_fmt("%s/sub/f", tmp);
+	int lowest;
+
+	(void)state;
+	assert_int_equal(mkdir(sub, 0755), 0);
+	tu_write_file_mode(file, "", 0600);
+	lowest = dup(0);
+	close(lowest);
+	assert_true(lists(opendir_at(dfd, "sub"), "f"));
+	/* "." is @dirfd's own directory. */
+	assert_true(lists(opendir_at(dfd, "."), "sub"));
+	errno = 0;
+	assert_null(opendir_at(dfd, "missing"));
+	assert_int_equal(errno, ENOENT);
+	assert_null(opendir_at(dfd, "sub/f"));
+	assert_int_equal(errno, ENOTDIR);
+	assert_null(opendir_at(-1, "sub"));
+	assert_int_equal(errno, EBADF);
+	assert_int_equal(dup(0), lowest);   /* nothing left open */
+	close(lowest);
+	free(file);
+	free(sub);
 }
 
 /* A template: the six X become a free name, the file is replaced, nothing else is left. */
@@ -134,6 +175,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_fixed_name_replaces_leftover, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_failure_leaves_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_symlink_is_replaced, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_opendir_at, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
